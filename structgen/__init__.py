@@ -13,9 +13,14 @@ from structgen.errors import (
     VocabularyError,
 )
 
+from structgen.grammar import Grammar, GrammarStats, compile
+
 __version__ = "0.1.0"
 
 __all__ = [
+    "Grammar",
+    "GrammarStats",
+    "compile",
     "GrammarLimitError",
     "SchemaError",
     "StructgenError",

@@ -1,1 +1,7 @@
-"""index"""
+"""Vocabulary × DFA → token masks."""
+
+from __future__ import annotations
+
+from structgen.index.vocabulary import Vocabulary
+
+__all__ = ["Vocabulary"]

@@ -1,0 +1,535 @@
+"""IR to byte NFA: JSON structure, separators, declared property order, budgets."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Literal
+
+from structgen.automata.dfa import ByteDFA, from_nfa
+from structgen.automata.nfa import NFA, byte_mask
+from structgen.automata.numbers import add_decimal_range, add_integer_range, add_multiple_of
+from structgen.automata.regex import add_branches
+from structgen.automata.utf8 import ANY_CHAR, Lowerer, add_chars, normalize
+from structgen.errors import GrammarLimitError, UnsupportedSchemaError
+from structgen.schema import formats as _formats
+from structgen.schema import ir
+from structgen.schema.patterns import PatternError, parse_ecma
+
+__all__ = ["BuildOptions", "build_dfa"]
+
+Whitespace = Literal["default", "compact", "flexible"]
+_WS_MASK = byte_mask(0x20, 0x20) | byte_mask(0x09, 0x0A) | byte_mask(0x0D, 0x0D)
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    """How values are written: separators, whitespace, integers, budgets."""
+
+    item_separator: str = ", "
+    key_separator: str = ": "
+    whitespace: Whitespace = "default"
+    max_whitespace: int = 2
+    integer_fraction: bool = False  # accept 1.0 where an integer is expected
+    special_tokens: tuple[str, ...] = ()
+    state_budget: int = 200_000
+    timeout_s: float = 30.0
+
+
+def build_dfa(node: ir.Node, options: BuildOptions) -> ByteDFA | None:
+    """Compile an IR tree to a minimal byte DFA (``None``: the language is empty)."""
+    nfa = NFA(max_states=options.state_budget * 4, timeout_s=options.timeout_s)
+    builder = _Builder(nfa, options)
+    start, end = nfa.state(), nfa.state()
+    builder.add(node, start, end)
+    return from_nfa(
+        nfa, start, end, n_symbols=256 + len(options.special_tokens),
+        max_states=options.state_budget,
+    )
+
+
+class _Builder:
+    def __init__(self, nfa: NFA, options: BuildOptions) -> None:
+        self.nfa = nfa
+        self.options = options
+        self.lowerer = Lowerer(nfa)
+        self.n_symbols = 256 + len(options.special_tokens)
+        self.string_dfas: dict[ir.StringNode, ByteDFA | None] = {}
+
+    # -- plumbing -------------------------------------------------------------------
+    def new(self) -> int:
+        return self.nfa.state()
+
+    def text(self, src: int, dst: int, data: str | bytes) -> None:
+        self.nfa.text(src, dst, data.encode() if isinstance(data, str) else data)
+
+    def ws(self, src: int, dst: int) -> None:
+        """Optional whitespace where JSON allows it (only in the flexible policy)."""
+        self.nfa.epsilon(src, dst)
+        if self.options.whitespace != "flexible":
+            return
+        cur = src
+        for _ in range(self.options.max_whitespace):
+            nxt = self.new()
+            self.nfa.edge(cur, _WS_MASK, nxt)
+            self.nfa.epsilon(nxt, dst)
+            cur = nxt
+
+    def punct(self, src: int, dst: int, data: str) -> None:
+        """A structural token with the policy's whitespace around it."""
+        if self.options.whitespace == "flexible":
+            a, b = self.new(), self.new()
+            self.ws(src, a)
+            self.text(a, b, data.strip() or data)
+            self.ws(b, dst)
+        else:
+            self.text(src, dst, data)
+
+    def item_sep(self, src: int, dst: int) -> None:
+        self.punct(src, dst, self.options.item_separator)
+
+    def key_sep(self, src: int, dst: int) -> None:
+        self.punct(src, dst, self.options.key_separator)
+
+    # -- dispatch -------------------------------------------------------------------
+    def add(self, node: ir.Node, src: int, dst: int) -> None:
+        method = getattr(self, "_" + type(node).__name__)
+        method(node, src, dst)
+
+    def _Never(self, node: ir.Never, src: int, dst: int) -> None:
+        """No edge: nothing gets from src to dst."""
+
+    def _Union(self, node: ir.Union, src: int, dst: int) -> None:
+        for option in node.options:
+            self.add(option, src, dst)
+
+    def _Literal(self, node: ir.Literal, src: int, dst: int) -> None:
+        for text in node.texts:
+            self._value(json.loads(text), src, dst)
+
+    def _value(self, value: Any, src: int, dst: int) -> None:
+        if isinstance(value, str):
+            self._string_text(value, src, dst)
+        elif isinstance(value, bool) or value is None:
+            self.text(src, dst, json.dumps(value))
+        elif isinstance(value, int):
+            self.text(src, dst, str(value))
+            if self.options.integer_fraction:
+                self._integer_fraction(str(value), src, dst)
+        elif isinstance(value, float):
+            self.text(src, dst, json.dumps(value))
+            if value.is_integer() and abs(value) < 1e16:
+                self.text(src, dst, str(int(value)))
+        elif isinstance(value, list):
+            self.punct(src, (cur := self.new()), "[")
+            for i, item in enumerate(value):
+                if i:
+                    self.item_sep(cur, (cur2 := self.new()))
+                    cur = cur2
+                self._value(item, cur, (cur := self.new()))
+            self.punct(cur, dst, "]")
+        elif isinstance(value, dict):
+            self.punct(src, (cur := self.new()), "{")
+            for i, (key, item) in enumerate(value.items()):
+                if i:
+                    self.item_sep(cur, (cur2 := self.new()))
+                    cur = cur2
+                self._string_text(key, cur, (k := self.new()))
+                self.key_sep(k, (v := self.new()))
+                self._value(item, v, (cur := self.new()))
+            self.punct(cur, dst, "}")
+
+    def _integer_fraction(self, digits: str, src: int, dst: int) -> None:
+        point = self.new()
+        self.text(src, point, digits + ".")
+        zeros = self.new()
+        self.nfa.edge(point, 1 << 0x30, zeros)
+        self.nfa.edge(zeros, 1 << 0x30, zeros)
+        self.nfa.epsilon(zeros, dst)
+
+    def _string_text(self, value: str, src: int, dst: int) -> None:
+        """A JSON string literal, accepting every escape spelling of each character."""
+        cur = self.new()
+        self.text(src, cur, b'"')
+        for ch in value:
+            nxt = self.new()
+            cp = ord(ch)
+            add_chars(self.nfa, cur, nxt, normalize([(cp, cp)]), json_string=True,
+                      lowerer=self.lowerer)
+            cur = nxt
+        self.text(cur, dst, b'"')
+
+    def _AnyValue(self, node: ir.AnyValue, src: int, dst: int) -> None:
+        self.text(src, dst, b"null")
+        self.text(src, dst, b"true")
+        self.text(src, dst, b"false")
+        self._NumberNode(ir.NumberNode(), src, dst)
+        self._StringNode(ir.StringNode(), src, dst)
+        if node.depth > 0:
+            inner = ir.AnyValue(node.depth - 1)
+            self._ArrayNode(ir.ArrayNode(items=inner), src, dst)
+            self._ObjectNode(
+                ir.ObjectNode(extras=(ir.ExtraProperties(ir.StringNode(), inner),)), src, dst
+            )
+
+    # -- numbers --------------------------------------------------------------------
+    def _IntegerNode(self, node: ir.IntegerNode, src: int, dst: int) -> None:
+        mid = self.new()
+        if node.multiple_of is None:
+            add_integer_range(self.nfa, src, mid, node.minimum, node.maximum,
+                              lowerer=self.lowerer)
+        else:
+            self._multiple_of(node, src, mid)
+        self.nfa.epsilon(mid, dst)
+        if self.options.integer_fraction:
+            self._integer_fraction("", mid, dst)
+
+    def _multiple_of(self, node: ir.IntegerNode, src: int, dst: int) -> None:
+        assert node.multiple_of is not None
+        if node.multiple_of > self.options.state_budget:
+            raise GrammarLimitError(
+                f"multipleOf {node.multiple_of} needs one state per remainder",
+                limit="state_budget", reached=node.multiple_of,
+            )
+        parts = []
+        for build in (
+            lambda n, s, e: add_integer_range(n, s, e, node.minimum, node.maximum,
+                                              lowerer=Lowerer(n)),
+            lambda n, s, e: add_multiple_of(n, s, e, node.multiple_of),
+        ):
+            sub = self._sub_nfa()
+            s, e = sub.state(), sub.state()
+            build(sub, s, e)
+            parts.append(from_nfa(sub, s, e, n_symbols=self.n_symbols,
+                                  max_states=self.options.state_budget))
+        if parts[0] is None or parts[1] is None:
+            return
+        both = parts[0].intersect(parts[1], max_states=self.options.state_budget)
+        if both is not None:
+            both.embed(self.nfa, src, dst)
+
+    def _NumberNode(self, node: ir.NumberNode, src: int, dst: int) -> None:
+        lo, hi = node.minimum, node.maximum
+        lo_ex, hi_ex = node.exclusive_minimum, node.exclusive_maximum
+        exponent = r"[eE][+-]?[0-9]+"
+        unbounded = lo is None and hi is None
+        # Non-negative side: [max(lo, 0), hi].
+        if hi is None or hi > 0 or (hi == 0 and not hi_ex):
+            if lo is None or lo < 0:
+                a, a_ex = Decimal(0), False
+            else:
+                a, a_ex = lo, lo_ex
+            add_decimal_range(self.nfa, src, dst, a, hi, a_ex, hi_ex, lowerer=self.lowerer)
+        # Negative side: -[|min(hi,0)|, |lo|].
+        if lo is None or lo < 0 or (lo == 0 and not lo_ex):
+            if hi is None or hi > 0:
+                b, b_ex = Decimal(0), False
+            else:
+                b, b_ex = -hi, hi_ex
+            neg = self.new()
+            self.text(src, neg, b"-")
+            top = None if lo is None else -lo
+            add_decimal_range(self.nfa, neg, dst, b, top, b_ex, lo_ex, lowerer=self.lowerer)
+        # Exponent forms: only where a whole sign half lies inside the bounds.
+        positive_ok = hi is None and (lo is None or lo <= 0)
+        negative_ok = lo is None and (hi is None or hi >= 0)
+        mantissa = r"(?:[1-9][0-9]*(?:\.[0-9]+)?|0\.[0-9]*[1-9][0-9]*)"
+        if unbounded:
+            mantissa = r"(?:0|[1-9][0-9]*)(?:\.[0-9]+)?"
+        if positive_ok:
+            self._regex(f"^{mantissa}{exponent}$", src, dst)
+        if negative_ok:
+            self._regex(f"^-{mantissa}{exponent}$", src, dst)
+
+    def _regex(self, pattern: str, src: int, dst: int) -> None:
+        add_branches(self.nfa, src, dst, parse_ecma(pattern), json_string=False,
+                     lowerer=self.lowerer)
+
+    # -- strings --------------------------------------------------------------------
+    def _sub_nfa(self) -> NFA:
+        return NFA(max_states=self.nfa.max_states, timeout_s=self.nfa.timeout_s,
+                   deadline=self.nfa.deadline)
+
+    def _constraint_dfa(self, fill: Any) -> ByteDFA | None:
+        sub = self._sub_nfa()
+        s, e = sub.state(), sub.state()
+        fill(sub, s, e, Lowerer(sub))
+        return from_nfa(sub, s, e, n_symbols=self.n_symbols,
+                        max_states=self.options.state_budget)
+
+    def _content_dfa(self, node: ir.StringNode) -> ByteDFA | None:
+        """The string's content (between quotes) as one DFA: all constraints intersected."""
+        if node in self.string_dfas:
+            return self.string_dfas[node]
+        budget = self.options.state_budget
+        dfas: list[ByteDFA | None] = []
+        if node.min_length or node.max_length is not None:
+            dfas.append(self._constraint_dfa(
+                lambda n, s, e, low: _length(n, s, e, node.min_length, node.max_length, low)
+            ))
+        for pattern in node.patterns:
+            branches = _parse(pattern, node.pointer, "pattern")
+            dfas.append(self._constraint_dfa(
+                lambda n, s, e, low, b=branches: add_branches(n, s, e, b, json_string=True,
+                                                              lowerer=low)
+            ))
+        for name in node.formats:
+            branches = _parse(_formats.FORMATS[name], node.pointer, "format")
+            dfas.append(self._constraint_dfa(
+                lambda n, s, e, low, b=branches: add_branches(n, s, e, b, json_string=True,
+                                                              lowerer=low)
+            ))
+        if node.excluded or node.forbidden_patterns:
+            universe = self._constraint_dfa(lambda n, s, e, low: _length(n, s, e, 0, None, low))
+            forbidden_branches = [
+                _parse(p, node.pointer, "patternProperties") for p in node.forbidden_patterns
+            ]
+
+            def fill(n: NFA, s: int, e: int, low: Lowerer) -> None:
+                for name in node.excluded:
+                    _chars_text(n, s, e, name, low)
+                for b in forbidden_branches:
+                    add_branches(n, s, e, b, json_string=True, lowerer=low)
+
+            forbidden = self._constraint_dfa(fill)
+            if universe is not None:
+                dfas.append(
+                    universe if forbidden is None
+                    else forbidden.complement_within(universe, max_states=budget)
+                )
+        result: ByteDFA | None
+        if not dfas:
+            result = self._constraint_dfa(lambda n, s, e, low: _length(n, s, e, 0, None, low))
+        else:
+            result = dfas[0]
+            for other in dfas[1:]:
+                if result is None or other is None:
+                    result = None
+                    break
+                result = result.intersect(other, max_states=budget)
+        self.string_dfas[node] = result
+        return result
+
+    def _StringNode(self, node: ir.StringNode, src: int, dst: int) -> None:
+        if node == ir.StringNode():
+            loop = self.new()
+            add_chars(self.nfa, loop, loop, ANY_CHAR, json_string=True, lowerer=self.lowerer)
+            self.text(src, loop, b'"')
+            self.text(loop, dst, b'"')
+            return
+        content = self._content_dfa(node)
+        if content is None:
+            return
+        open_quote, close_quote = self.new(), self.new()
+        self.text(src, open_quote, b'"')
+        content.embed(self.nfa, open_quote, close_quote)
+        self.text(close_quote, dst, b'"')
+
+    # -- arrays ---------------------------------------------------------------------
+    def _ArrayNode(self, node: ir.ArrayNode, src: int, dst: int) -> None:
+        opened = self.new()
+        self.punct(src, opened, "[")
+        has_more = not isinstance(node.items, ir.Never)
+        limit = node.max_items
+        if not has_more:
+            limit = len(node.prefix) if limit is None else min(limit, len(node.prefix))
+        if node.min_items > (limit if limit is not None else node.min_items):
+            return
+        if node.min_items == 0:
+            self.ws(opened, (w := self.new()))
+            self.text(w, dst, b"]")
+        unrolled = max(len(node.prefix), node.min_items, 1)
+        if limit is not None:
+            unrolled = limit
+        cur = opened
+        for i in range(unrolled):
+            item = node.prefix[i] if i < len(node.prefix) else node.items
+            if isinstance(item, ir.Never):
+                break
+            start = cur
+            if i:
+                start = self.new()
+                self.item_sep(cur, start)
+            after = self.new()
+            self.add(item, start, after)
+            cur = after
+            if i + 1 >= node.min_items:
+                self.punct(cur, dst, "]")
+        if limit is None and has_more:
+            # Unbounded tail: loop on the last unrolled position.
+            start = self.new()
+            self.item_sep(cur, start)
+            self.add(node.items, start, cur)
+
+    # -- objects --------------------------------------------------------------------
+    def _ObjectNode(self, node: ir.ObjectNode, src: int, dst: int) -> None:
+        opened = self.new()
+        self.punct(src, opened, "{")
+        first: int | None = opened  # nothing written yet
+        rest: int | None = None  # at least one member written
+        for prop in node.properties:
+            if isinstance(prop.value, ir.Never):
+                if prop.required:
+                    return
+                continue
+            member = self.new()
+            if first is not None:
+                self.nfa.epsilon(first, member)
+            if rest is not None:
+                self.item_sep(rest, member)
+            after = self.new()
+            self._member(member, after, prop.name, prop.value)
+            if prop.required:
+                first, rest = None, after
+            else:
+                if rest is not None:
+                    self.nfa.epsilon(rest, after)
+                rest = after
+        extras = [e for e in node.extras if not isinstance(e.value, ir.Never)]
+        if extras:
+            loop = self.new()
+            member = self.new()
+            if first is not None:
+                self.nfa.epsilon(first, member)
+            if rest is not None:
+                self.nfa.epsilon(rest, loop)
+            self.item_sep(loop, member)
+            for extra in extras:
+                key_end = self.new()
+                self._StringNode(extra.key, member, key_end)
+                value_start = self.new()
+                self.key_sep(key_end, value_start)
+                self.add(extra.value, value_start, loop)
+            rest = loop
+        if first is not None:
+            self.ws(first, (w := self.new()))
+            self.text(w, dst, b"}")
+        if rest is not None:
+            self.punct(rest, dst, "}")
+
+    def _member(self, src: int, dst: int, name: str, value: ir.Node) -> None:
+        key_end, value_start = self.new(), self.new()
+        self._string_text(name, src, key_end)
+        self.key_sep(key_end, value_start)
+        self.add(value, value_start, dst)
+
+    # -- grammar-level nodes --------------------------------------------------------
+    def _Text(self, node: ir.Text, src: int, dst: int) -> None:
+        self.text(src, dst, node.data)
+
+    def _Special(self, node: ir.Special, src: int, dst: int) -> None:
+        try:
+            index = self.options.special_tokens.index(node.name)
+        except ValueError:
+            raise ValueError(
+                f"special token {node.name!r} is not in special_tokens="
+                f"{self.options.special_tokens!r}"
+            ) from None
+        self.nfa.edge(src, 1 << (256 + index), dst)
+
+    def _Sequence(self, node: ir.Sequence, src: int, dst: int) -> None:
+        cur = src
+        for i, part in enumerate(node.parts):
+            nxt = dst if i == len(node.parts) - 1 else self.new()
+            self.add(part, cur, nxt)
+            cur = nxt
+        if not node.parts:
+            self.nfa.epsilon(src, dst)
+
+    def _Repeat(self, node: ir.Repeat, src: int, dst: int) -> None:
+        if node.min == 0:
+            self.nfa.epsilon(src, dst)
+        cur = src
+        count = max(node.min, 1) if node.max is None else node.max
+        for i in range(count):
+            start = cur
+            if i:
+                start = self.new()
+                self.text(cur, start, node.separator)
+            after = self.new()
+            self.add(node.node, start, after)
+            cur = after
+            if i + 1 >= node.min:
+                self.nfa.epsilon(cur, dst)
+        if node.max is None:
+            start = self.new()
+            self.text(cur, start, node.separator)
+            self.add(node.node, start, cur)
+
+    def _FreeText(self, node: ir.FreeText, src: int, dst: int) -> None:
+        budget = self.options.state_budget
+        universe = self._constraint_dfa(
+            lambda n, s, e, low: _free_length(n, s, e, node.max_bytes, low)
+        )
+        if universe is None:
+            return
+        if node.stop:
+            containing = self._constraint_dfa(
+                lambda n, s, e, low: [
+                    add_branches(n, s, e, parse_ecma(_escape_regex(stop)), json_string=False,
+                                 lowerer=low)
+                    for stop in node.stop
+                ]
+            )
+            if containing is not None:
+                universe = containing.complement_within(universe, max_states=budget)
+        if universe is not None:
+            universe.embed(self.nfa, src, dst)
+
+
+def _escape_regex(text: str) -> str:
+    return "".join("\\" + c if c in "\\^$.|?*+()[]{}-/" else c for c in text)
+
+
+def _parse(pattern: str, pointer: str, keyword: str) -> Any:
+    try:
+        return parse_ecma(pattern)
+    except PatternError as exc:
+        raise UnsupportedSchemaError(
+            f"pattern {pattern!r}: {exc}", pointer=pointer, keyword=keyword
+        ) from None
+
+
+def _length(nfa: NFA, src: int, dst: int, low: int, high: int | None, lowerer: Lowerer) -> None:
+    cur = src
+    for _ in range(low):
+        nxt = nfa.state()
+        add_chars(nfa, cur, nxt, ANY_CHAR, json_string=True, lowerer=lowerer)
+        cur = nxt
+    if high is None:
+        add_chars(nfa, cur, cur, ANY_CHAR, json_string=True, lowerer=lowerer)
+        nfa.epsilon(cur, dst)
+        return
+    for _ in range(high - low):
+        nfa.epsilon(cur, dst)
+        nxt = nfa.state()
+        add_chars(nfa, cur, nxt, ANY_CHAR, json_string=True, lowerer=lowerer)
+        cur = nxt
+    nfa.epsilon(cur, dst)
+
+
+def _free_length(nfa: NFA, src: int, dst: int, high: int | None, lowerer: Lowerer) -> None:
+    """Any UTF-8 text of at most ``high`` bytes (characters approximate bytes here)."""
+    if high is None:
+        add_chars(nfa, src, src, ANY_CHAR, json_string=False, lowerer=lowerer)
+        nfa.epsilon(src, dst)
+        return
+    cur = src
+    for _ in range(high):
+        nfa.epsilon(cur, dst)
+        nxt = nfa.state()
+        add_chars(nfa, cur, nxt, ANY_CHAR, json_string=False, lowerer=lowerer)
+        cur = nxt
+    nfa.epsilon(cur, dst)
+
+
+def _chars_text(nfa: NFA, src: int, dst: int, text: str, lowerer: Lowerer) -> None:
+    cur = src
+    for i, ch in enumerate(text):
+        nxt = dst if i == len(text) - 1 else nfa.state()
+        cp = ord(ch)
+        add_chars(nfa, cur, nxt, normalize([(cp, cp)]), json_string=True, lowerer=lowerer)
+        cur = nxt
+    if not text:
+        nfa.epsilon(src, dst)

@@ -1,0 +1,214 @@
+"""The compiled byte automaton: a minimal DFA over byte classes, and its algebra."""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from structgen.automata.determinize import determinize, symbol_classes
+from structgen.automata.minimize import minimize, trim
+from structgen.automata.nfa import NFA
+from structgen.errors import GrammarLimitError
+
+__all__ = ["ByteDFA", "from_nfa"]
+
+
+@dataclass(frozen=True, eq=False)
+class ByteDFA:
+    """A minimal, trimmed DFA over bytes (0..255) and special-token symbols (256 and up).
+
+    ``transitions[state, class]`` is the next state or -1; ``class_of[symbol]`` maps a
+    symbol to its class. State 0 is the start. ``bytes_to_accept[state]`` is the fewest
+    symbols that lead to an accepting state, the basis of budget-aware decoding.
+    """
+
+    transitions: npt.NDArray[np.int32]
+    accepting: npt.NDArray[np.bool_]
+    class_of: npt.NDArray[np.int32]
+    bytes_to_accept: npt.NDArray[np.int32] = field(repr=False)
+
+    @property
+    def n_states(self) -> int:
+        return int(self.transitions.shape[0])
+
+    @property
+    def n_classes(self) -> int:
+        return int(self.transitions.shape[1])
+
+    @property
+    def n_symbols(self) -> int:
+        return int(self.class_of.shape[0])
+
+    def step(self, state: int, symbol: int) -> int:
+        return int(self.transitions[state, self.class_of[symbol]])
+
+    def walk(self, symbols: bytes | list[int], state: int = 0) -> int:
+        """The state after ``symbols`` from ``state``, or -1 if they leave the language."""
+        table = self._rows
+        class_of = self._class_list
+        for symbol in symbols:
+            state = table[state][class_of[symbol]]
+            if state < 0:
+                return -1
+        return state
+
+    def accepts(self, symbols: bytes | list[int]) -> bool:
+        state = self.walk(symbols)
+        return state >= 0 and bool(self.accepting[state])
+
+    @property
+    def _rows(self) -> list[list[int]]:
+        rows = self.__dict__.get("_rows_cache")
+        if rows is None:
+            rows = self.transitions.tolist()
+            object.__setattr__(self, "_rows_cache", rows)
+        return rows
+
+    @property
+    def _class_list(self) -> list[int]:
+        got = self.__dict__.get("_class_cache")
+        if got is None:
+            got = self.class_of.tolist()
+            object.__setattr__(self, "_class_cache", got)
+        return got
+
+    def class_masks(self) -> list[int]:
+        """For each class, the set of symbols in it as an int bitmask."""
+        masks = [0] * self.n_classes
+        for symbol, cls in enumerate(self._class_list):
+            masks[cls] |= 1 << symbol
+        return masks
+
+    def embed(self, nfa: NFA, src: int, dst: int) -> None:
+        """Copy this DFA into ``nfa`` between ``src`` and ``dst``."""
+        masks = self.class_masks()
+        base = [nfa.state() for _ in range(self.n_states)]
+        nfa.epsilon(src, base[0])
+        for s, row in enumerate(self._rows):
+            for cls, t in enumerate(row):
+                if t >= 0:
+                    nfa.edge(base[s], masks[cls], base[t])
+            if self.accepting[s]:
+                nfa.epsilon(base[s], dst)
+
+    def intersect(self, other: ByteDFA, *, max_states: int) -> ByteDFA | None:
+        """The product automaton (``None`` if the intersection is empty)."""
+        masks = {m for m in self.class_masks()} | {m for m in other.class_masks()}
+        class_of, blocks = symbol_classes(masks, self.n_symbols)
+        reps = [(b & -b).bit_length() - 1 for b in blocks]
+        a_cls = [self._class_list[r] for r in reps]
+        b_cls = [other._class_list[r] for r in reps]
+        ids = {(0, 0): 0}
+        order = [(0, 0)]
+        transitions: list[list[int]] = []
+        accepting: list[bool] = []
+        a_rows, b_rows = self._rows, other._rows
+        i = 0
+        while i < len(order):
+            sa, sb = order[i]
+            i += 1
+            accepting.append(bool(self.accepting[sa] and other.accepting[sb]))
+            row = []
+            for c in range(len(blocks)):
+                ta, tb = a_rows[sa][a_cls[c]], b_rows[sb][b_cls[c]]
+                if ta < 0 or tb < 0:
+                    row.append(-1)
+                    continue
+                key = (ta, tb)
+                target = ids.get(key)
+                if target is None:
+                    target = len(order)
+                    if target >= max_states:
+                        raise GrammarLimitError(
+                            f"intersecting string constraints needs more than {max_states} "
+                            "states; raise state_budget or simplify the constraints",
+                            limit="state_budget",
+                            reached=target,
+                        )
+                    ids[key] = target
+                    order.append(key)
+                row.append(target)
+            transitions.append(row)
+        return _finish(transitions, accepting, class_of)
+
+    def complement_within(self, universe: ByteDFA, *, max_states: int) -> ByteDFA | None:
+        """``universe`` minus this language."""
+        n = self.n_states
+        rows = [[t if t >= 0 else n for t in row] for row in self._rows]
+        rows.append([n] * self.n_classes)
+        accepting = [not a for a in self.accepting.tolist()] + [True]
+        total = _from_lists(rows, accepting, self._class_list)
+        return universe.intersect(total, max_states=max_states)
+
+
+def _from_lists(
+    transitions: list[list[int]], accepting: list[bool], class_of: list[int]
+) -> ByteDFA:
+    table = np.array(transitions, dtype=np.int32).reshape(len(transitions), -1)
+    return ByteDFA(
+        transitions=table,
+        accepting=np.array(accepting, dtype=np.bool_),
+        class_of=np.array(class_of, dtype=np.int32),
+        bytes_to_accept=_distances(transitions, accepting),
+    )
+
+
+def _distances(transitions: list[list[int]], accepting: list[bool]) -> npt.NDArray[np.int32]:
+    n = len(transitions)
+    reverse: list[list[int]] = [[] for _ in range(n)]
+    for s, row in enumerate(transitions):
+        for t in set(row):
+            if t >= 0:
+                reverse[t].append(s)
+    big = np.iinfo(np.int32).max
+    dist = [big] * n
+    queue = deque()
+    for s in range(n):
+        if accepting[s]:
+            dist[s] = 0
+            queue.append(s)
+    while queue:
+        t = queue.popleft()
+        for s in reverse[t]:
+            if dist[s] == big:
+                dist[s] = dist[t] + 1
+                queue.append(s)
+    return np.array(dist, dtype=np.int32)
+
+
+def _finish(
+    transitions: list[list[int]], accepting: list[bool], class_of: list[int]
+) -> ByteDFA | None:
+    trimmed = trim(transitions, accepting)
+    if trimmed is None:
+        return None
+    transitions, accepting, _ = trimmed
+    transitions, accepting = minimize(transitions, accepting)
+    # Merge classes the minimal DFA no longer tells apart.
+    table = np.array(transitions, dtype=np.int32).reshape(len(transitions), -1)
+    _, first, inverse = np.unique(table, axis=1, return_index=True, return_inverse=True)
+    inverse = np.asarray(inverse).reshape(-1)
+    order = np.argsort(first)
+    remap = np.empty_like(order)
+    remap[order] = np.arange(len(order))
+    table = table[:, np.sort(first)]
+    new_class_of = remap[inverse[np.array(class_of)]]
+    return ByteDFA(
+        transitions=np.ascontiguousarray(table, dtype=np.int32),
+        accepting=np.array(accepting, dtype=np.bool_),
+        class_of=new_class_of.astype(np.int32),
+        bytes_to_accept=_distances(table.tolist(), accepting),
+    )
+
+
+def from_nfa(
+    nfa: NFA, start: int, accept: int, *, n_symbols: int, max_states: int
+) -> ByteDFA | None:
+    """Determinize, trim and minimize an NFA fragment (``None``: empty language)."""
+    transitions, accepting, class_of = determinize(
+        nfa, start, accept, n_symbols=n_symbols, max_states=max_states
+    )
+    return _finish(transitions, accepting, class_of)

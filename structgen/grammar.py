@@ -1,0 +1,232 @@
+"""`compile()` and `Grammar`: a schema bound to its byte automaton, ready to index."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import jsonschema
+import jsonschema.validators
+
+from structgen.automata.build import BuildOptions, build_dfa
+from structgen.automata.dfa import ByteDFA
+from structgen.errors import SchemaError, UnsatisfiableSchemaError
+from structgen.schema import ir
+from structgen.schema.from_jsonschema import NormalizeOptions, Unenforced, normalize
+from structgen.schema.serialize import candidates
+
+__all__ = ["Grammar", "GrammarStats", "compile"]
+
+Whitespace = Literal["default", "compact", "flexible"]
+
+
+@dataclass(frozen=True)
+class GrammarStats:
+    """Sizes and build times, for display and benchmarks."""
+
+    states: int
+    classes: int
+    normalize_s: float
+    automaton_s: float
+
+    @property
+    def build_s(self) -> float:
+        return self.normalize_s + self.automaton_s
+
+
+class Grammar:
+    """A compiled schema: the byte DFA, the IR it came from, and what it leaves unenforced.
+
+    Build one with :func:`structgen.compile`. Grammars are immutable and safe to share
+    between threads.
+    """
+
+    def __init__(
+        self,
+        dfa: ByteDFA,
+        node: ir.Node,
+        *,
+        schema: Any,
+        unenforced: tuple[Unenforced, ...],
+        options: dict[str, Any],
+        separators: tuple[str, str],
+        stats: GrammarStats,
+        special_tokens: tuple[str, ...] = (),
+    ) -> None:
+        self.dfa = dfa
+        self.node = node
+        self.schema = schema
+        self.unenforced = unenforced
+        self.options = options
+        self.separators = separators
+        self.stats = stats
+        self.special_tokens = special_tokens
+
+    def __repr__(self) -> str:
+        return (
+            f"Grammar(states={self.stats.states}, classes={self.stats.classes}, "
+            f"unenforced={len(self.unenforced)})"
+        )
+
+    def accepts(self, text: str | bytes) -> bool:
+        """Whether ``text`` is, as a whole, a member of the grammar's language."""
+        data = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text
+        return self.dfa.accepts(data)
+
+    def serialize(self, instance: Any) -> str:
+        """``instance`` as JSON in this grammar's canonical style.
+
+        Declared properties come first in declared order, then undeclared ones in the
+        instance's order; separators are the grammar's. Where unions declare different
+        orders, the first spelling the grammar accepts wins.
+        """
+        first = None
+        for text in candidates(self.node, instance, self.separators):
+            if first is None:
+                first = text
+            if self.accepts(text):
+                return text
+        return first if first is not None else json.dumps(instance)
+
+    def validate(self, instance: Any) -> list[str]:
+        """Errors of ``instance`` against the source schema (empty when valid).
+
+        Needed after generation only when :attr:`unenforced` lists post-validated keywords.
+        """
+        if self.schema is None:
+            return []
+        cls = jsonschema.validators.validator_for(
+            self.schema, default=jsonschema.Draft202012Validator
+        )
+        validator = cls(self.schema, format_checker=cls.FORMAT_CHECKER)
+        return [
+            f"{'/' + '/'.join(map(str, e.absolute_path))}: {e.message}"
+            for e in validator.iter_errors(instance)
+        ]
+
+
+def _load(schema: Any) -> Any:
+    if isinstance(schema, (str, bytes)):
+        try:
+            return json.loads(schema)
+        except json.JSONDecodeError as exc:
+            raise SchemaError(
+                f"schema is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+            ) from None
+    if isinstance(schema, type):
+        from structgen.schema.from_pydantic import pydantic_schema
+
+        return pydantic_schema(schema)
+    if callable(schema) and not isinstance(schema, dict):
+        from structgen.schema.from_callable import callable_parameters_schema
+
+        return callable_parameters_schema(schema)
+    return schema
+
+
+def compile(  # noqa: A001 - the verb users expect, as re.compile
+    schema: Any,
+    *,
+    strict: bool = True,
+    spec_faithful: bool = False,
+    whitespace: Whitespace = "default",
+    separators: tuple[str, str] | None = None,
+    max_whitespace: int = 2,
+    max_recursion_depth: int = 3,
+    any_value_depth: int = 3,
+    state_budget: int = 200_000,
+    timeout_s: float = 30.0,
+) -> Grammar:
+    """Compile a JSON Schema, Pydantic model or Python function to a :class:`Grammar`.
+
+    Parameters
+    ----------
+    schema
+        A JSON Schema (dict, or JSON text), a Pydantic model class, or a function whose
+        parameters (type hints) become an object schema.
+    strict
+        Raise :class:`~structgen.UnsupportedSchemaError` for keywords the grammar cannot
+        enforce. With ``False`` they are listed in ``Grammar.unenforced`` and checked by
+        ``Grammar.validate`` after generation.
+    spec_faithful
+        Follow JSON Schema exactly where the generation defaults are stricter: undeclared
+        properties allowed when ``additionalProperties`` is absent, a schema without
+        ``type`` admitting every type, and integers written as ``1.0``. Conformance runs
+        use ``True``.
+    whitespace
+        ``"default"``: exactly ``json.dumps``' separators ``", "`` and ``": "``;
+        ``"compact"``: ``","`` and ``":"``; ``"flexible"``: up to ``max_whitespace``
+        whitespace characters wherever JSON allows them.
+    separators
+        ``(item_separator, key_separator)`` as in ``json.dumps``; overrides ``whitespace``.
+    max_recursion_depth
+        How many times a recursive ``$ref`` unrolls before the recursive branch is cut.
+    any_value_depth
+        Nesting allowed inside values the schema leaves unconstrained (``{}``).
+    state_budget, timeout_s
+        Limits: exceeding them raises :class:`~structgen.GrammarLimitError`.
+
+    Raises
+    ------
+    SchemaError, UnsupportedSchemaError, UnsatisfiableSchemaError, GrammarLimitError
+    """
+    started = time.perf_counter()
+    source = _load(schema)
+    node, unenforced = normalize(
+        source,
+        NormalizeOptions(
+            strict=strict,
+            spec_faithful=spec_faithful,
+            max_recursion_depth=max_recursion_depth,
+            any_value_depth=any_value_depth,
+        ),
+    )
+    normalized = time.perf_counter()
+    if separators is None:
+        separators = (",", ":") if whitespace == "compact" else (", ", ": ")
+    build = BuildOptions(
+        item_separator=separators[0],
+        key_separator=separators[1],
+        whitespace=whitespace,
+        max_whitespace=max_whitespace,
+        integer_fraction=spec_faithful,
+        state_budget=state_budget,
+        timeout_s=timeout_s,
+    )
+    return _from_node(
+        node, build, schema=source, unenforced=unenforced, started=started,
+        normalized=normalized,
+        options={
+            "strict": strict, "spec_faithful": spec_faithful, "whitespace": whitespace,
+            "separators": separators, "max_recursion_depth": max_recursion_depth,
+            "any_value_depth": any_value_depth, "max_whitespace": max_whitespace,
+        },
+    )
+
+
+def _from_node(
+    node: ir.Node,
+    build: BuildOptions,
+    *,
+    schema: Any,
+    unenforced: tuple[Unenforced, ...],
+    started: float,
+    normalized: float,
+    options: dict[str, Any],
+) -> Grammar:
+    dfa = build_dfa(node, build)
+    if dfa is None:
+        raise UnsatisfiableSchemaError("no JSON value satisfies this schema")
+    done = time.perf_counter()
+    return Grammar(
+        dfa,
+        node,
+        schema=schema,
+        unenforced=unenforced,
+        options=options,
+        separators=(build.item_separator, build.key_separator),
+        stats=GrammarStats(dfa.n_states, dfa.n_classes, normalized - started, done - normalized),
+        special_tokens=build.special_tokens,
+    )

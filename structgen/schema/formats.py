@@ -1,0 +1,61 @@
+"""`format` values structgen enforces, each as an anchored ECMA-262 regex.
+
+Dates are exact (month lengths and leap years); times follow RFC 3339 with a leap second
+only at 23:59:60 UTC; hostnames check label syntax and label length (63) but not the
+253-byte total, which is a documented departure.
+"""
+
+from __future__ import annotations
+
+__all__ = ["FORMATS"]
+
+_D = "[0-9]"
+_YEAR = f"{_D}{{4}}"
+_DAY_31 = "(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])"
+_DAY_30 = "(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)"
+_FEB = "02-(?:0[1-9]|1[0-9]|2[0-8])"
+_LEAP_YEAR = "(?:[0-9]{2}(?:0[48]|[2468][048]|[13579][26])|(?:[02468][048]|[13579][26])00)"
+_DATE = f"(?:{_YEAR}-(?:{_DAY_31}|{_DAY_30}|{_FEB})|{_LEAP_YEAR}-02-29)"
+_OFFSET = "(?:[Zz]|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])"
+_FRACTION = "(?:\\.[0-9]+)?"
+_TIME = (
+    f"(?:(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]{_FRACTION}{_OFFSET}"
+    f"|23:59:60{_FRACTION}(?:[Zz]|[+-]00:00))"
+)
+_HEX = "[0-9a-fA-F]"
+_OCTET = "(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_IPV4 = f"(?:{_OCTET}\\.){{3}}{_OCTET}"
+_H16 = f"{_HEX}{{1,4}}"
+_LS32 = f"(?:{_H16}:{_H16}|{_IPV4})"
+_IPV6 = "(?:" + "|".join(
+    [
+        f"(?:{_H16}:){{6}}{_LS32}",
+        f"::(?:{_H16}:){{5}}{_LS32}",
+        f"(?:{_H16})?::(?:{_H16}:){{4}}{_LS32}",
+        f"(?:(?:{_H16}:){{0,1}}{_H16})?::(?:{_H16}:){{3}}{_LS32}",
+        f"(?:(?:{_H16}:){{0,2}}{_H16})?::(?:{_H16}:){{2}}{_LS32}",
+        f"(?:(?:{_H16}:){{0,3}}{_H16})?::{_H16}:{_LS32}",
+        f"(?:(?:{_H16}:){{0,4}}{_H16})?::{_LS32}",
+        f"(?:(?:{_H16}:){{0,5}}{_H16})?::{_H16}",
+        f"(?:(?:{_H16}:){{0,6}}{_H16})?::",
+    ]
+) + ")"
+_LABEL = "[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_HOSTNAME = f"{_LABEL}(?:\\.{_LABEL})*"
+_ATEXT = "[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]"
+_EMAIL = f"{_ATEXT}+(?:\\.{_ATEXT}+)*@(?:{_HOSTNAME}|\\[{_IPV4}\\])"
+_URI_CHAR = "(?:[A-Za-z0-9\\-._~:/?#\\[\\]@!$&'()*+,;=]|%[0-9A-Fa-f]{2})"
+_URI = f"[A-Za-z][A-Za-z0-9+.\\-]*:{_URI_CHAR}*"
+
+FORMATS: dict[str, str] = {
+    "date": f"^{_DATE}$",
+    "time": f"^{_TIME}$",
+    "date-time": f"^{_DATE}[Tt]{_TIME}$",
+    "uuid": f"^{_HEX}{{8}}-{_HEX}{{4}}-{_HEX}{{4}}-{_HEX}{{4}}-{_HEX}{{12}}$",
+    "ipv4": f"^{_IPV4}$",
+    "ipv6": f"^{_IPV6}$",
+    "hostname": f"^{_HOSTNAME}$",
+    "email": f"^{_EMAIL}$",
+    "uri": f"^{_URI}$",
+    "uri-reference": f"^{_URI_CHAR}*$",
+}

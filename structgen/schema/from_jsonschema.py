@@ -1,0 +1,876 @@
+"""JSON Schema (draft 2020-12, and draft-04..07 spellings) to the IR."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from itertools import product
+from typing import Any
+from urllib.parse import urldefrag, urljoin
+
+import jsonschema
+import jsonschema.exceptions
+import jsonschema.validators
+
+from structgen.errors import (
+    GrammarLimitError,
+    SchemaError,
+    UnsatisfiableSchemaError,
+    UnsupportedSchemaError,
+)
+from structgen.schema import ir
+from structgen.schema.formats import FORMATS
+from structgen.schema.keywords import ANNOTATIONS, KEYWORDS
+from structgen.schema.patterns import PatternError, parse_ecma
+from structgen.schema.refs import Registry
+
+__all__ = ["NormalizeOptions", "Unenforced", "normalize"]
+
+_TYPES = ("null", "boolean", "integer", "number", "string", "array", "object")
+_OBJECT_KEYS = {"properties", "required", "additionalProperties", "patternProperties",
+                "propertyNames", "minProperties", "maxProperties", "dependentRequired",
+                "dependentSchemas", "dependencies", "unevaluatedProperties"}
+_ARRAY_KEYS = {"items", "prefixItems", "additionalItems", "minItems", "maxItems",
+               "uniqueItems", "contains", "minContains", "maxContains", "unevaluatedItems"}
+_STRING_KEYS = {"minLength", "maxLength", "pattern", "format"}
+_NUMBER_KEYS = {"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf"}
+_POST_VALIDATED = {k for k, (_, status, _) in KEYWORDS.items() if status == "post-validated"}
+_MAX_UNION = 256
+
+
+@dataclass(frozen=True)
+class NormalizeOptions:
+    """What the normalizer may assume; see ``structgen.compile`` for each option."""
+
+    strict: bool = True
+    spec_faithful: bool = False
+    max_recursion_depth: int = 3
+    any_value_depth: int = 3
+    max_nodes: int = 200_000
+
+
+@dataclass(frozen=True)
+class Unenforced:
+    """A keyword the grammar does not enforce, and what happens instead."""
+
+    pointer: str
+    keyword: str
+    reason: str
+    post_validated: bool = True
+
+    def __str__(self) -> str:
+        how = "checked after generation" if self.post_validated else "annotation only"
+        return f"{self.pointer or '/'}: {self.keyword} ({self.reason}; {how})"
+
+
+Ref = tuple[Any, str, str]  # (schema, base URI, pointer)
+
+
+@dataclass
+class _Flat:
+    """One schema with `$ref` and `allOf` merged away, keyword by keyword."""
+
+    pointer: str
+    sources: list[Ref] = field(default_factory=list)
+    types: set[str] | None = None
+    enum: list[Any] | None = None
+    props: dict[str, list[Ref]] = field(default_factory=dict)
+    required: dict[str, None] = field(default_factory=dict)
+    object_sources: list[tuple[frozenset[str], dict[str, Ref], Ref | None]] = field(
+        default_factory=list
+    )
+    property_names: list[Ref] = field(default_factory=list)
+    prefix: list[list[Ref]] = field(default_factory=list)
+    items: list[Ref] | None = None
+    min_items: int = 0
+    max_items: int | None = None
+    min_length: int = 0
+    max_length: int | None = None
+    patterns: list[str] = field(default_factory=list)
+    formats: list[str] = field(default_factory=list)
+    minimum: tuple[Decimal, bool] | None = None
+    maximum: tuple[Decimal, bool] | None = None
+    multiple_of: list[Decimal] = field(default_factory=list)
+    any_of: list[list[Ref]] = field(default_factory=list)
+    one_of: list[list[Ref]] = field(default_factory=list)
+    ref_keys: list[int] = field(default_factory=list)
+    never: bool = False
+
+
+def normalize(schema: Any, options: NormalizeOptions) -> tuple[ir.Node, tuple[Unenforced, ...]]:
+    """Normalize a JSON Schema into the IR, listing what the grammar does not enforce.
+
+    Raises
+    ------
+    SchemaError
+        Not a valid schema, or a dangling ``$ref``.
+    UnsupportedSchemaError
+        With ``options.strict``, for keywords the grammar cannot enforce.
+    UnsatisfiableSchemaError
+        When no value can match (including recursion with no base case).
+    """
+    if not isinstance(schema, (dict, bool)):
+        raise SchemaError(
+            f"a schema must be a JSON object or boolean, not {type(schema).__name__}"
+        )
+    _check_metaschema(schema)
+    normalizer = _Normalizer(schema, options)
+    node = normalizer.node((schema, normalizer.registry.root_base, ""))
+    if isinstance(node, ir.Never):
+        if normalizer.cut_recursion:
+            raise UnsatisfiableSchemaError(
+                "recursive $ref with no base case: every value would be infinitely deep",
+                pointer=normalizer.cut_recursion[0],
+            )
+        raise UnsatisfiableSchemaError("no JSON value satisfies this schema")
+    return node, tuple(normalizer.unenforced)
+
+
+def _check_metaschema(schema: Any) -> None:
+    cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
+    try:
+        cls.check_schema(schema)
+    except jsonschema.exceptions.SchemaError as exc:
+        pointer = "".join(f"/{p}" for p in exc.path)
+        raise SchemaError(f"not a valid schema: {exc.message}", pointer=pointer) from None
+    except (RecursionError, ValueError) as exc:
+        raise SchemaError(f"not a valid schema: {exc}") from None
+
+
+def _escape(key: str) -> str:
+    return key.replace("~", "~0").replace("/", "~1")
+
+
+def _decimal(value: Any, pointer: str) -> Decimal:
+    try:
+        result = Decimal(str(value)) if isinstance(value, float) else Decimal(value)
+    except (InvalidOperation, TypeError, ValueError):
+        raise SchemaError(f"expected a number, got {value!r}", pointer=pointer) from None
+    if result.is_nan():
+        raise SchemaError("NaN is not a valid bound", pointer=pointer)
+    return result
+
+
+class _Normalizer:
+    def __init__(self, root: Any, options: NormalizeOptions) -> None:
+        self.root = root
+        self.options = options
+        self.registry = Registry(root)
+        self.unenforced: list[Unenforced] = []
+        self.active: dict[int, int] = {}
+        self.cut_recursion: list[str] = []
+        self.nodes = 0
+        dialect = root.get("$schema", "") if isinstance(root, dict) else ""
+        dialect = dialect if isinstance(dialect, str) else ""
+        self.legacy = any(d in dialect for d in ("draft-03", "draft-04", "draft-06", "draft-07"))
+        cls = jsonschema.validators.validator_for(root, default=jsonschema.Draft202012Validator)
+        self.validator = cls(root, format_checker=cls.FORMAT_CHECKER)
+
+    # -- bookkeeping ----------------------------------------------------------------
+    def unsupported(self, pointer: str, keyword: str, reason: str) -> None:
+        if self.options.strict:
+            raise UnsupportedSchemaError(
+                f"{keyword}: {reason}", pointer=pointer, keyword=keyword
+            )
+        self.unenforced.append(Unenforced(pointer, keyword, reason))
+
+    def count(self, pointer: str) -> None:
+        self.nodes += 1
+        if self.nodes > self.options.max_nodes:
+            raise GrammarLimitError(
+                f"{pointer or '/'}: the schema expands to more than {self.options.max_nodes} "
+                "nodes (deeply shared $refs multiply); raise max_nodes or simplify",
+                limit="max_nodes",
+                reached=self.nodes,
+            )
+
+    # -- flattening -----------------------------------------------------------------
+    def flatten(self, ref: Ref) -> _Flat:
+        flat = _Flat(pointer=ref[2])
+        self._merge(flat, ref, depth=0)
+        return flat
+
+    def _merge(self, flat: _Flat, ref: Ref, depth: int, chain: frozenset[int] = frozenset()) -> None:
+        schema, base, pointer = ref
+        if depth > 64:
+            raise SchemaError("allOf/$ref chain nests more than 64 levels", pointer=pointer)
+        if schema is True:
+            return
+        if schema is False:
+            flat.never = True
+            return
+        if not isinstance(schema, dict):
+            raise SchemaError("expected a schema (object or boolean)", pointer=pointer)
+        ident = schema.get("$id")
+        if isinstance(ident, str) and pointer and not self.legacy:
+            base = urldefrag(urljoin(base, ident))[0]
+        if "$ref" in schema:
+            target = self.registry.resolve(schema["$ref"], base, f"{pointer}/$ref")
+            key = id(target[0])
+            if key in chain:
+                raise SchemaError(
+                    "$ref cycle that never reaches a schema: the schema refers to itself "
+                    "with no keyword in between", pointer=f"{pointer}/$ref",
+                )
+            if self.active.get(key, 0) >= self.options.max_recursion_depth:
+                self.cut_recursion.append(pointer)
+                flat.never = True
+                return
+            flat.ref_keys.append(key)
+            self._merge(flat, target, depth + 1, chain | {key})
+            if self.legacy:
+                return
+        flat.sources.append((schema, base, pointer))
+        for keyword in ("$dynamicRef", "$recursiveRef"):
+            if keyword in schema:
+                raise UnsupportedSchemaError(
+                    f"{keyword} needs dynamic scopes", pointer=pointer, keyword=keyword
+                )
+        for i, sub in enumerate(schema.get("allOf", ())):
+            self._merge(flat, (sub, base, f"{pointer}/allOf/{i}"), depth + 1, chain)
+        for keyword, target in (("anyOf", flat.any_of), ("oneOf", flat.one_of)):
+            if keyword in schema:
+                target.append(
+                    [(s, base, f"{pointer}/{keyword}/{i}") for i, s in enumerate(schema[keyword])]
+                )
+        for keyword in schema:
+            if keyword in _POST_VALIDATED:
+                self._post_validated(flat, schema, keyword, pointer)
+        self._merge_type(flat, schema, pointer)
+        self._merge_numbers(flat, schema, pointer)
+        self._merge_strings(flat, schema, pointer)
+        self._merge_arrays(flat, schema, base, pointer)
+        self._merge_objects(flat, schema, base, pointer)
+
+    def _post_validated(self, flat: _Flat, schema: dict, keyword: str, pointer: str) -> None:
+        if keyword == "uniqueItems" and (
+            schema[keyword] is False or schema.get("maxItems", 2) <= 1
+        ):
+            return
+        if keyword == "if" and "then" not in schema and "else" not in schema:
+            return
+        if keyword == "not" and schema["not"] is False:
+            return
+        if keyword in ("minProperties", "minContains") and schema[keyword] == 0:
+            return
+        self.unsupported(f"{pointer}/{keyword}", keyword, "not expressible in the grammar")
+
+    def _merge_type(self, flat: _Flat, schema: dict, pointer: str) -> None:
+        types = schema.get("type")
+        if types is not None:
+            new = {types} if isinstance(types, str) else set(types)
+            if "number" in new:
+                new.add("integer")
+            if schema.get("nullable") is True:
+                new.add("null")
+            flat.types = new if flat.types is None else _meet_types(flat.types, new)
+        for keyword in ("enum", "const"):
+            if keyword in schema:
+                values = list(schema[keyword]) if keyword == "enum" else [schema[keyword]]
+                if schema.get("nullable") is True and keyword == "enum":
+                    values.append(None)
+                if flat.enum is None:
+                    flat.enum = values
+                else:
+                    flat.enum = [v for v in flat.enum if any(_json_equal(v, w) for w in values)]
+
+    def _merge_numbers(self, flat: _Flat, schema: dict, pointer: str) -> None:
+        for keyword in ("minimum", "exclusiveMinimum"):
+            value = schema.get(keyword)
+            if value is None or isinstance(value, bool):
+                continue
+            bound = (_decimal(value, f"{pointer}/{keyword}"), keyword == "exclusiveMinimum")
+            if keyword == "minimum" and schema.get("exclusiveMinimum") is True:
+                bound = (bound[0], True)
+            flat.minimum = _tighter(flat.minimum, bound, lower=True)
+        for keyword in ("maximum", "exclusiveMaximum"):
+            value = schema.get(keyword)
+            if value is None or isinstance(value, bool):
+                continue
+            bound = (_decimal(value, f"{pointer}/{keyword}"), keyword == "exclusiveMaximum")
+            if keyword == "maximum" and schema.get("exclusiveMaximum") is True:
+                bound = (bound[0], True)
+            flat.maximum = _tighter(flat.maximum, bound, lower=False)
+        if "multipleOf" in schema:
+            flat.multiple_of.append(_decimal(schema["multipleOf"], f"{pointer}/multipleOf"))
+
+    def _merge_strings(self, flat: _Flat, schema: dict, pointer: str) -> None:
+        if "minLength" in schema:
+            flat.min_length = max(flat.min_length, int(schema["minLength"]))
+        if "maxLength" in schema:
+            high = int(schema["maxLength"])
+            flat.max_length = high if flat.max_length is None else min(flat.max_length, high)
+        if "pattern" in schema:
+            pattern = schema["pattern"]
+            try:
+                parse_ecma(pattern)
+            except PatternError as exc:
+                if not exc.unsupported:
+                    raise SchemaError(f"pattern {pattern!r}: {exc}",
+                                      pointer=f"{pointer}/pattern") from None
+                self.unsupported(f"{pointer}/pattern", "pattern", f"{pattern!r}: {exc}")
+            else:
+                flat.patterns.append(pattern)
+        if "format" in schema:
+            name = schema["format"]
+            if name in FORMATS:
+                flat.formats.append(name)
+            else:
+                self.unenforced.append(Unenforced(
+                    f"{pointer}/format", "format", f"unknown format {name!r}",
+                    post_validated=False,
+                ))
+
+    def _merge_arrays(self, flat: _Flat, schema: dict, base: str, pointer: str) -> None:
+        items = schema.get("items")
+        prefix = schema.get("prefixItems")
+        rest_key = "items"
+        if isinstance(items, list):
+            prefix, items, rest_key = items, schema.get("additionalItems"), "additionalItems"
+        new_prefix = [
+            (s, base, f"{pointer}/{'prefixItems' if rest_key == 'items' else 'items'}/{i}")
+            for i, s in enumerate(prefix or ())
+        ]
+        new_rest = None if items is None else (items, base, f"{pointer}/{rest_key}")
+        if new_prefix or new_rest is not None:
+            # Position i of the merged array must satisfy both sources at i.
+            old_prefix, old_rest = flat.prefix, flat.items
+            length = max(len(old_prefix), len(new_prefix))
+            merged: list[list[Ref]] = []
+            for i in range(length):
+                at: list[Ref] = []
+                if i < len(old_prefix):
+                    at += old_prefix[i]
+                elif old_rest is not None:
+                    at += old_rest
+                if i < len(new_prefix):
+                    at.append(new_prefix[i])
+                elif new_rest is not None:
+                    at.append(new_rest)
+                merged.append(at)
+            flat.prefix = merged
+            if new_rest is not None:
+                flat.items = (old_rest or []) + [new_rest]
+        if "minItems" in schema:
+            flat.min_items = max(flat.min_items, int(schema["minItems"]))
+        if "maxItems" in schema:
+            high = int(schema["maxItems"])
+            flat.max_items = high if flat.max_items is None else min(flat.max_items, high)
+
+    def _merge_objects(self, flat: _Flat, schema: dict, base: str, pointer: str) -> None:
+        props = schema.get("properties", {})
+        patterns = schema.get("patternProperties", {})
+        extra = schema.get("additionalProperties")
+        extra_ref = None if extra is None else (extra, base, f"{pointer}/additionalProperties")
+        pattern_refs = {
+            p: (s, base, f"{pointer}/patternProperties/{_escape(p)}") for p, s in patterns.items()
+        }
+        for p in patterns:
+            try:
+                parse_ecma(p)
+            except PatternError as exc:
+                if not exc.unsupported:
+                    raise SchemaError(f"pattern {p!r}: {exc}",
+                                      pointer=f"{pointer}/patternProperties") from None
+                raise UnsupportedSchemaError(
+                    f"patternProperties {p!r}: {exc}", pointer=f"{pointer}/patternProperties",
+                    keyword="patternProperties",
+                ) from None
+        names = frozenset(props)
+        if props or patterns or extra_ref is not None:
+            # Known names not declared here fall under this source's patterns/additional.
+            for name, refs in flat.props.items():
+                if name not in names:
+                    refs.extend(_applicable(name, pattern_refs, extra_ref))
+            for name, sub in props.items():
+                if name not in flat.props:
+                    flat.props[name] = [
+                        r for source_names, source_patterns, source_extra in flat.object_sources
+                        if name not in source_names
+                        for r in _applicable(name, source_patterns, source_extra)
+                    ]
+                flat.props[name].append((sub, base, f"{pointer}/properties/{_escape(name)}"))
+                flat.props[name].extend(
+                    r for p, r in pattern_refs.items() if _search(p, name)
+                )
+            flat.object_sources.append((names, pattern_refs, extra_ref))
+        for name in schema.get("required", ()):
+            flat.required[name] = None
+        if "propertyNames" in schema:
+            flat.property_names.append((schema["propertyNames"], base, f"{pointer}/propertyNames"))
+
+    # -- IR construction ------------------------------------------------------------
+    def node(self, ref: Ref) -> ir.Node:
+        self.count(ref[2])
+        flat = self.flatten(ref)
+        if flat.never:
+            return ir.Never()
+        # Keep every $ref this schema went through active while its children are built,
+        # so recursion unrolls to max_recursion_depth and then stops.
+        for key in flat.ref_keys:
+            self.active[key] = self.active.get(key, 0) + 1
+        try:
+            return self._combined(flat)
+        finally:
+            for key in flat.ref_keys:
+                self.active[key] -= 1
+
+    def _combined(self, flat: _Flat) -> ir.Node:
+        groups = [(g, False) for g in flat.any_of] + [(g, True) for g in flat.one_of]
+        if not groups:
+            return self._typed(flat)
+        combos = 1
+        for group, _ in groups:
+            combos *= max(len(group), 1)
+        if combos > _MAX_UNION:
+            raise GrammarLimitError(
+                f"{flat.pointer or '/'}: anyOf/oneOf combinations exceed {_MAX_UNION}",
+                limit="union_size", reached=combos,
+            )
+        for group, exclusive in groups:
+            if exclusive and len(group) > 1:
+                self._check_disjoint(group, flat.pointer)
+        options: list[ir.Node] = []
+        for choice in product(*(g for g, _ in groups)):
+            option = _Flat(pointer=flat.pointer)
+            for source in flat.sources:
+                stripped = {k: v for k, v in source[0].items()
+                            if k not in ("anyOf", "oneOf", "allOf", "$ref")}
+                self._merge(option, (stripped, source[1], source[2]), depth=0)
+            # allOf members' own anyOf/oneOf were collected in `flat`; sources above
+            # carry their non-combinator keywords.
+            for sub in choice:
+                self._merge(option, sub, depth=0)
+            if option.never:
+                continue
+            if option.any_of or option.one_of:
+                options.append(self.node((
+                    {"allOf": [s[0] for s in option.sources]}, choice[0][1], flat.pointer
+                )))
+            else:
+                options.append(self._typed(option))
+        return ir.union(options)
+
+    def _check_disjoint(self, group: list[Ref], pointer: str) -> None:
+        nodes = [self.node(ref) for ref in group]
+        for i in range(len(nodes)):
+            for j in range(i + 1, len(nodes)):
+                if not _disjoint(nodes[i], nodes[j]):
+                    self.unsupported(
+                        f"{pointer}/oneOf", "oneOf",
+                        f"options {i} and {j} may overlap, so exactly-one cannot be enforced",
+                    )
+                    return
+
+    def _typed(self, flat: _Flat) -> ir.Node:
+        types = set(_TYPES) if flat.types is None else set(flat.types)
+        if flat.types is None and not self.options.spec_faithful:
+            inferred = _infer_types(flat)
+            if inferred:
+                types = inferred
+        if flat.enum is not None:
+            return self._enum(flat, types)
+        options: list[ir.Node] = []
+        if "null" in types:
+            options.append(ir.Literal.of([None]))
+        if "boolean" in types:
+            options.append(ir.Literal.of([True, False]))
+        if "number" in types:
+            options.append(self._number(flat))
+        elif "integer" in types:
+            options.append(self._integer(flat))
+        if "string" in types:
+            options.append(self._string(flat))
+        if "array" in types:
+            options.append(self._array(flat))
+        if "object" in types:
+            options.append(self._object(flat))
+        return ir.union(options)
+
+    def _enum(self, flat: _Flat, types: set[str]) -> ir.Node:
+        assert flat.enum is not None
+        keep = []
+        for value in flat.enum:
+            if not _has_type(value, types):
+                continue
+            if all(self._valid(value, source) for source in flat.sources):
+                keep.append(value)
+        return ir.Literal.of(keep) if keep else ir.Never()
+
+    def _valid(self, value: Any, source: Ref) -> bool:
+        try:
+            return self.validator.evolve(schema=source[0]).is_valid(value)
+        except Exception:  # a validator failure must not turn into a false reject
+            return True
+
+    def _integer(self, flat: _Flat) -> ir.Node:
+        low = high = None
+        if flat.minimum is not None:
+            value, exclusive = flat.minimum
+            if value.is_infinite():
+                if value > 0:
+                    return ir.Never()
+            else:
+                low = math.floor(value) + 1 if exclusive else math.ceil(value)
+        if flat.maximum is not None:
+            value, exclusive = flat.maximum
+            if value.is_infinite():
+                if value < 0:
+                    return ir.Never()
+            else:
+                high = math.ceil(value) - 1 if exclusive else math.floor(value)
+        if low is not None and high is not None and low > high:
+            return ir.Never()
+        multiple = None
+        for divisor in flat.multiple_of:
+            if divisor <= 0:
+                raise SchemaError("multipleOf must be positive", pointer=flat.pointer)
+            if divisor == divisor.to_integral_value():
+                d = int(divisor)
+                multiple = d if multiple is None else multiple * d // math.gcd(multiple, d)
+            elif (1 / divisor) == (1 / divisor).to_integral_value():
+                continue  # every integer is a multiple of 1/n
+            else:
+                self.unsupported(f"{flat.pointer}/multipleOf", "multipleOf",
+                                 f"fractional divisor {divisor} of integers")
+        if multiple == 1:
+            multiple = None
+        return ir.IntegerNode(low, high, multiple)
+
+    def _number(self, flat: _Flat) -> ir.Node:
+        for divisor in flat.multiple_of:
+            if divisor == divisor.to_integral_value() and divisor > 0:
+                return self._integer(flat)
+            self.unsupported(f"{flat.pointer}/multipleOf", "multipleOf",
+                             f"fractional divisor {divisor} of numbers")
+        low = flat.minimum
+        high = flat.maximum
+        if low is not None and low[0].is_infinite():
+            if low[0] > 0:
+                return ir.Never()
+            low = None
+        if high is not None and high[0].is_infinite():
+            if high[0] < 0:
+                return ir.Never()
+            high = None
+        if low is not None and high is not None:
+            if low[0] > high[0] or (low[0] == high[0] and (low[1] or high[1])):
+                return ir.Never()
+        return ir.NumberNode(
+            minimum=low[0] if low else None,
+            maximum=high[0] if high else None,
+            exclusive_minimum=bool(low and low[1]),
+            exclusive_maximum=bool(high and high[1]),
+        )
+
+    def _string(self, flat: _Flat) -> ir.Node:
+        if flat.max_length is not None and flat.max_length < flat.min_length:
+            return ir.Never()
+        return ir.StringNode(
+            min_length=flat.min_length,
+            max_length=flat.max_length,
+            patterns=tuple(dict.fromkeys(flat.patterns)),
+            formats=tuple(dict.fromkeys(flat.formats)),
+            pointer=flat.pointer,
+        )
+
+    def _subnode(self, refs: list[Ref], pointer: str) -> ir.Node:
+        if not refs:
+            return ir.AnyValue(self.options.any_value_depth)
+        if len(refs) == 1:
+            return self.node(refs[0])
+        return self.node(({"allOf": [r[0] for r in refs]}, refs[0][1], pointer))
+
+    def _array(self, flat: _Flat) -> ir.Node:
+        prefix = tuple(
+            self._subnode(refs, f"{flat.pointer}/prefixItems/{i}")
+            for i, refs in enumerate(flat.prefix)
+        )
+        items: ir.Node
+        if flat.items is None:
+            items = ir.AnyValue(self.options.any_value_depth)
+        else:
+            items = self._subnode(flat.items, f"{flat.pointer}/items")
+        node = ir.ArrayNode(prefix, items, flat.min_items, flat.max_items)
+        if node.max_items is not None and node.min_items > node.max_items:
+            return ir.Never()
+        return node
+
+    def _object(self, flat: _Flat) -> ir.Node:
+        names_filter = self._property_names(flat)
+        properties: list[ir.Property] = []
+        declared = dict(flat.props)
+        for name in flat.required:
+            if name not in declared:
+                declared[name] = [
+                    r for source_names, source_patterns, source_extra in flat.object_sources
+                    for r in _applicable(name, source_patterns, source_extra)
+                ]
+        for name, refs in declared.items():
+            required = name in flat.required
+            if names_filter is not None and not names_filter(name):
+                value: ir.Node = ir.Never()
+            else:
+                value = self._subnode(refs, f"{flat.pointer}/properties/{_escape(name)}")
+            if isinstance(value, ir.Never) and required:
+                return ir.Never()
+            properties.append(ir.Property(name, value, required))
+        extras = self._extras(flat, tuple(declared))
+        return ir.ObjectNode(tuple(properties), extras)
+
+    def _property_names(self, flat: _Flat) -> Any:
+        if not flat.property_names:
+            return None
+        schemas = [r[0] for r in flat.property_names]
+
+        def accept(name: str) -> bool:
+            return all(self._valid(name, (s, "", "")) for s in schemas)
+
+        return accept
+
+    def _names_node(self, flat: _Flat) -> ir.StringNode | None:
+        """propertyNames as string constraints for undeclared keys."""
+        if not flat.property_names:
+            return ir.StringNode()
+        node = self._subnode(flat.property_names, f"{flat.pointer}/propertyNames")
+        if isinstance(node, ir.Union):
+            strings = [o for o in node.options if isinstance(o, ir.StringNode)]
+            node = strings[0] if len(strings) == 1 else node
+        if isinstance(node, ir.StringNode):
+            return node
+        if isinstance(node, ir.Never):
+            return None
+        if isinstance(node, ir.AnyValue):
+            return ir.StringNode()
+        if isinstance(node, ir.Literal):
+            names = [v for v in node.values if isinstance(v, str)]
+            if not names:
+                return None
+            alternatives = "|".join(re.escape(n) for n in names)
+            return ir.StringNode(patterns=(f"^(?:{alternatives})$",), pointer=flat.pointer)
+        self.unsupported(f"{flat.pointer}/propertyNames", "propertyNames",
+                         "only string constraints can restrict keys")
+        return ir.StringNode()
+
+    def _extras(self, flat: _Flat, declared: tuple[str, ...]) -> tuple[ir.ExtraProperties, ...]:
+        sources_with_rules = [
+            (patterns, extra) for _, patterns, extra in flat.object_sources
+            if patterns or extra is not None
+        ]
+        if not sources_with_rules and not self.options.spec_faithful:
+            return ()
+        key = self._names_node(flat)
+        if key is None:
+            return ()
+        key = ir.StringNode(
+            min_length=key.min_length, max_length=key.max_length, patterns=key.patterns,
+            formats=key.formats, excluded=tuple(declared), pointer=flat.pointer,
+        )
+        pattern_sources = [s for s in sources_with_rules if s[0]]
+        if len(pattern_sources) > 1:
+            raise UnsupportedSchemaError(
+                "allOf of several schemas with patternProperties", pointer=flat.pointer,
+                keyword="patternProperties",
+            )
+        all_patterns = dict(pattern_sources[0][0]) if pattern_sources else {}
+        if len(all_patterns) > 4:
+            raise UnsupportedSchemaError(
+                f"{len(all_patterns)} patternProperties (at most 4 are split exactly)",
+                pointer=flat.pointer, keyword="patternProperties",
+            )
+        pattern_list = list(all_patterns)
+        result = []
+        for mask in range(1 << len(pattern_list)):
+            chosen = [p for i, p in enumerate(pattern_list) if mask >> i & 1]
+            others = [p for p in pattern_list if p not in chosen]
+            refs: list[Ref] = [all_patterns[p] for p in chosen]
+            for patterns, extra in sources_with_rules:
+                if patterns and chosen:
+                    continue
+                if extra is not None:
+                    refs.append(extra)
+            if not refs and not self.options.spec_faithful and not chosen:
+                continue
+            value = self._subnode(refs, f"{flat.pointer}/additionalProperties")
+            if isinstance(value, ir.Never):
+                continue
+            result.append(ir.ExtraProperties(
+                ir.StringNode(
+                    min_length=key.min_length, max_length=key.max_length,
+                    patterns=key.patterns + tuple(chosen), formats=key.formats,
+                    excluded=key.excluded, forbidden_patterns=tuple(others),
+                    pointer=flat.pointer,
+                ),
+                value,
+            ))
+        return tuple(result)
+
+
+def _applicable(name: str, patterns: dict[str, Ref], extra: Ref | None) -> list[Ref]:
+    matched = [r for p, r in patterns.items() if _search(p, name)]
+    if matched:
+        return matched
+    return [extra] if extra is not None else []
+
+
+def _search(pattern: str, text: str) -> bool:
+    try:
+        return re.search(pattern, text) is not None
+    except re.error:
+        return False
+
+
+def _meet_types(a: set[str], b: set[str]) -> set[str]:
+    return a & b
+
+
+def _tighter(
+    old: tuple[Decimal, bool] | None, new: tuple[Decimal, bool], *, lower: bool
+) -> tuple[Decimal, bool]:
+    if old is None:
+        return new
+    if old[0] == new[0]:
+        return (old[0], old[1] or new[1])
+    if lower:
+        return old if old[0] > new[0] else new
+    return old if old[0] < new[0] else new
+
+
+def _json_equal(a: Any, b: Any) -> bool:
+    if isinstance(a, bool) or isinstance(b, bool):
+        return type(a) is type(b) and a == b
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        return a == b
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(_json_equal(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_json_equal(a[k], b[k]) for k in a)
+    return type(a) is type(b) and a == b
+
+
+def _has_type(value: Any, types: set[str]) -> bool:
+    if value is None:
+        return "null" in types
+    if isinstance(value, bool):
+        return "boolean" in types
+    if isinstance(value, int):
+        return "integer" in types or "number" in types
+    if isinstance(value, float):
+        return "number" in types or ("integer" in types and value.is_integer())
+    if isinstance(value, str):
+        return "string" in types
+    if isinstance(value, list):
+        return "array" in types
+    return "object" in types
+
+
+def _infer_types(flat: _Flat) -> set[str]:
+    keys: set[str] = set()
+    for schema, _, _ in flat.sources:
+        keys |= set(schema)
+    types: set[str] = set()
+    if keys & _OBJECT_KEYS:
+        types.add("object")
+    if keys & _ARRAY_KEYS:
+        types.add("array")
+    if keys & _STRING_KEYS:
+        types.add("string")
+    if keys & _NUMBER_KEYS:
+        types |= {"number", "integer"}
+    return types
+
+
+def _type_of(node: ir.Node) -> set[str] | None:
+    """The JSON types a node can produce (None: unknown)."""
+    if isinstance(node, ir.Literal):
+        return {_value_type(v) for v in node.values}
+    if isinstance(node, (ir.IntegerNode, ir.NumberNode)):
+        return {"number"}
+    if isinstance(node, ir.StringNode):
+        return {"string"}
+    if isinstance(node, ir.ArrayNode):
+        return {"array"}
+    if isinstance(node, ir.ObjectNode):
+        return {"object"}
+    if isinstance(node, ir.Union):
+        out: set[str] = set()
+        for option in node.options:
+            t = _type_of(option)
+            if t is None:
+                return None
+            out |= t
+        return out
+    if isinstance(node, ir.Never):
+        return set()
+    return None
+
+
+def _value_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    return "object"
+
+
+def _discriminators(node: ir.Node) -> dict[str, set[str]] | None:
+    """Required properties with literal values, by name (for oneOf disjointness)."""
+    if not isinstance(node, ir.ObjectNode):
+        return None
+    out = {}
+    for prop in node.properties:
+        if prop.required and isinstance(prop.value, ir.Literal):
+            out[prop.name] = set(prop.value.texts)
+    return out
+
+
+def _disjoint(a: ir.Node, b: ir.Node) -> bool:
+    """True only when no JSON value can match both (a sound, incomplete test)."""
+    ta, tb = _type_of(a), _type_of(b)
+    if ta is not None and tb is not None and not (ta & tb):
+        return True
+    if isinstance(a, ir.Literal) and isinstance(b, ir.Literal):
+        va = {json.dumps(v, sort_keys=True) for v in a.values}
+        vb = {json.dumps(v, sort_keys=True) for v in b.values}
+        return not (va & vb)
+    if isinstance(a, ir.Union):
+        return all(_disjoint(o, b) for o in a.options)
+    if isinstance(b, ir.Union):
+        return all(_disjoint(a, o) for o in b.options)
+    da, db = _discriminators(a), _discriminators(b)
+    if da and db:
+        for name in set(da) & set(db):
+            if not (da[name] & db[name]):
+                return True
+    if isinstance(a, ir.ObjectNode) and isinstance(b, ir.ObjectNode):
+        return _required_excluded(a, b) or _required_excluded(b, a)
+    if isinstance(a, ir.IntegerNode) and isinstance(b, ir.IntegerNode):
+        return (a.maximum is not None and b.minimum is not None and a.maximum < b.minimum) or (
+            b.maximum is not None and a.minimum is not None and b.maximum < a.minimum
+        )
+    return False
+
+
+def _required_excluded(a: ir.ObjectNode, b: ir.ObjectNode) -> bool:
+    """Some key ``a`` requires can never appear in ``b``."""
+    b_names = {p.name: p for p in b.properties}
+    for prop in a.properties:
+        if not prop.required:
+            continue
+        other = b_names.get(prop.name)
+        if other is not None:
+            if isinstance(other.value, ir.Never):
+                return True
+            continue
+        if not b.extras:
+            return True
+    return False

@@ -1,0 +1,182 @@
+"""The typed intermediate representation every input is normalized into."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+
+class Node:
+    """Base of IR nodes: immutable, hashable, comparable."""
+
+    __slots__ = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Never(Node):
+    """The empty language: no value is valid here."""
+
+
+@dataclass(frozen=True, slots=True)
+class AnyValue(Node):
+    """Any JSON value nested at most ``depth`` levels of arrays/objects deep."""
+
+    depth: int
+
+
+@dataclass(frozen=True, slots=True)
+class Literal(Node):
+    """One of a fixed set of JSON values (``enum``/``const``), stored as compact JSON text."""
+
+    texts: tuple[str, ...]
+
+    @staticmethod
+    def of(values: list[Any]) -> Literal:
+        seen: dict[str, None] = {}
+        for value in values:
+            seen[json.dumps(value, separators=(",", ":"), ensure_ascii=False)] = None
+        return Literal(tuple(seen))
+
+    @property
+    def values(self) -> list[Any]:
+        return [json.loads(text) for text in self.texts]
+
+
+@dataclass(frozen=True, slots=True)
+class IntegerNode(Node):
+    """An integer in ``[minimum, maximum]`` (``None``: unbounded), optionally a multiple."""
+
+    minimum: int | None = None
+    maximum: int | None = None
+    multiple_of: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NumberNode(Node):
+    """A JSON number within optional decimal bounds."""
+
+    minimum: Decimal | None = None
+    maximum: Decimal | None = None
+    exclusive_minimum: bool = False
+    exclusive_maximum: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class StringNode(Node):
+    """A JSON string whose decoded characters satisfy every listed constraint.
+
+    ``patterns`` are ECMA-262 regexes searched anywhere in the string (JSON Schema
+    semantics); ``formats`` name entries of ``structgen.schema.formats``. ``excluded``
+    strings and strings matching ``forbidden_patterns`` are left out (object keys that
+    other keywords govern).
+    """
+
+    min_length: int = 0
+    max_length: int | None = None
+    patterns: tuple[str, ...] = ()
+    formats: tuple[str, ...] = ()
+    excluded: tuple[str, ...] = ()
+    forbidden_patterns: tuple[str, ...] = ()
+    pointer: str = field(default="", compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class ArrayNode(Node):
+    """``prefix`` items in order, then any number of ``items`` (``Never``: no more)."""
+
+    prefix: tuple[Node, ...] = ()
+    items: Node = field(default_factory=Never)
+    min_items: int = 0
+    max_items: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Property(Node):
+    """A declared object member."""
+
+    name: str
+    value: Node
+    required: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ExtraProperties(Node):
+    """Undeclared members: keys satisfying ``key`` with values satisfying ``value``."""
+
+    key: StringNode
+    value: Node
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectNode(Node):
+    """Declared members in declared order, then any number of ``extras``."""
+
+    properties: tuple[Property, ...] = ()
+    extras: tuple[ExtraProperties, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Union(Node):
+    """Any of the options (``anyOf``, type arrays, provably disjoint ``oneOf``)."""
+
+    options: tuple[Node, ...]
+
+
+# Grammar-level nodes: used to compose prompts formats such as Hermes tool calls.
+
+
+@dataclass(frozen=True, slots=True)
+class Text(Node):
+    """Exact bytes."""
+
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Special(Node):
+    """One special token (a symbol of its own in the byte automaton)."""
+
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Sequence(Node):
+    """The parts one after the other."""
+
+    parts: tuple[Node, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Repeat(Node):
+    """``node`` between ``min`` and ``max`` times (``None``: unbounded), joined by ``separator``."""
+
+    node: Node
+    min: int = 0
+    max: int | None = None
+    separator: bytes = b""
+
+
+@dataclass(frozen=True, slots=True)
+class FreeText(Node):
+    """Any UTF-8 text that does not contain ``stop`` and has at most ``max_bytes`` bytes."""
+
+    stop: tuple[str, ...] = ()
+    max_bytes: int | None = None
+
+
+def union(options: list[Node]) -> Node:
+    """Build a union, dropping ``Never`` options and flattening nested unions."""
+    flat: dict[Node, None] = {}
+    for option in options:
+        if isinstance(option, Union):
+            for inner in option.options:
+                flat[inner] = None
+        elif not isinstance(option, Never):
+            flat[option] = None
+    if not flat:
+        return Never()
+    if len(flat) == 1:
+        return next(iter(flat))
+    return Union(tuple(flat))

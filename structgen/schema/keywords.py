@@ -1,0 +1,75 @@
+"""Every JSON Schema keyword structgen knows, with how far it is enforced.
+
+The table drives three things: which keywords raise ``UnsupportedSchemaError`` (or are
+post-validated under ``strict=False``), which are annotations with no effect on
+validity, and the support table in ``docs/json_schema.md`` (a test keeps them in sync).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+__all__ = ["ANNOTATIONS", "KEYWORDS", "Status"]
+
+Status = Literal["enforced", "partial", "post-validated", "unsupported"]
+
+# keyword -> (group, status, note)
+KEYWORDS: dict[str, tuple[str, Status, str]] = {
+    "type": ("Core", "enforced", "type arrays become unions"),
+    "enum": ("Core", "enforced", "values are checked against sibling keywords"),
+    "const": ("Core", "enforced", ""),
+    "$ref": ("Core", "enforced", "local refs, `$id`/`$anchor` in the document; recursion "
+             "unrolled to `max_recursion_depth`"),
+    "$defs": ("Core", "enforced", "also draft-07 `definitions`"),
+    "allOf": ("Core", "enforced", "merged keyword by keyword"),
+    "anyOf": ("Core", "enforced", ""),
+    "oneOf": ("Core", "partial", "as `anyOf` when the options are provably disjoint, "
+              "otherwise unsupported"),
+    "not": ("Core", "post-validated", ""),
+    "if": ("Core", "post-validated", "with `then`/`else`"),
+    "nullable": ("Core", "enforced", "OpenAPI 3.0 spelling"),
+    "$dynamicRef": ("Core", "unsupported", "remote or dynamic scopes"),
+    "$recursiveRef": ("Core", "unsupported", ""),
+    "items": ("Array", "enforced", "draft-07 array form as `prefixItems`"),
+    "prefixItems": ("Array", "enforced", ""),
+    "additionalItems": ("Array", "enforced", "draft-07"),
+    "minItems": ("Array", "enforced", "large bounds multiply states"),
+    "maxItems": ("Array", "enforced", "large bounds multiply states"),
+    "uniqueItems": ("Array", "post-validated", "enforced when at most one item fits"),
+    "contains": ("Array", "post-validated", ""),
+    "minContains": ("Array", "post-validated", ""),
+    "maxContains": ("Array", "post-validated", ""),
+    "unevaluatedItems": ("Array", "post-validated", ""),
+    "properties": ("Object", "enforced", "in declared order"),
+    "required": ("Object", "enforced", ""),
+    "additionalProperties": ("Object", "enforced", "absent means forbidden unless "
+                             "`spec_faithful=True`"),
+    "patternProperties": ("Object", "enforced", "keys are split by which patterns they match"),
+    "propertyNames": ("Object", "enforced", "string constraints only"),
+    "minProperties": ("Object", "post-validated", ""),
+    "maxProperties": ("Object", "post-validated", ""),
+    "dependentRequired": ("Object", "post-validated", ""),
+    "dependentSchemas": ("Object", "post-validated", ""),
+    "dependencies": ("Object", "post-validated", "draft-07"),
+    "unevaluatedProperties": ("Object", "post-validated", ""),
+    "minLength": ("String", "enforced", "in code points"),
+    "maxLength": ("String", "enforced", "in code points"),
+    "pattern": ("String", "enforced", "ECMA-262 subset; lookaround and backreferences are "
+                "unsupported"),
+    "format": ("String", "partial", "date, time, date-time, uuid, email, uri, uri-reference, "
+               "ipv4, ipv6, hostname; other formats are annotations"),
+    "minimum": ("Number", "enforced", "exact for decimals written without exponent"),
+    "maximum": ("Number", "enforced", "exact for decimals written without exponent"),
+    "exclusiveMinimum": ("Number", "enforced", "draft-04 boolean form too"),
+    "exclusiveMaximum": ("Number", "enforced", "draft-04 boolean form too"),
+    "multipleOf": ("Number", "partial", "integer divisors; others unsupported"),
+}
+
+ANNOTATIONS = frozenset(
+    {
+        "$schema", "$id", "id", "$anchor", "$comment", "$vocabulary", "title", "description",
+        "default", "examples", "example", "readOnly", "writeOnly", "deprecated",
+        "contentMediaType", "contentEncoding", "contentSchema", "definitions", "then", "else",
+        "discriminator", "xml", "externalDocs", "$dynamicAnchor", "$recursiveAnchor",
+    }
+)

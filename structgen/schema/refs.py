@@ -1,0 +1,91 @@
+"""Local `$ref` resolution: JSON pointers, `$id` resources and `$anchor`s in one document."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import unquote, urldefrag, urljoin
+
+from structgen.errors import SchemaError, UnsupportedSchemaError
+
+__all__ = ["Registry", "Resolved"]
+
+Resolved = tuple[Any, str, str]  # (subschema, base URI, JSON pointer in the document)
+
+_NOT_SCHEMAS = {"enum", "const", "examples", "default", "example", "required"}
+_MAX_WALK = 200_000
+
+
+class Registry:
+    """Index of every `$id` and `$anchor` in a schema document, for local resolution."""
+
+    def __init__(self, root: Any) -> None:
+        self.root = root
+        self.resources: dict[str, tuple[Any, str]] = {}
+        self.anchors: dict[tuple[str, str], tuple[Any, str]] = {}
+        root_id = root.get("$id", root.get("id", "")) if isinstance(root, dict) else ""
+        self.root_base = urldefrag(root_id)[0] if isinstance(root_id, str) else ""
+        self.resources[self.root_base] = (root, "")
+        self._walk(root, self.root_base, "")
+
+    def _walk(self, node: Any, base: str, pointer: str) -> None:
+        stack = [(node, base, pointer)]
+        seen = 0
+        while stack:
+            node, base, pointer = stack.pop()
+            seen += 1
+            if seen > _MAX_WALK:
+                raise SchemaError("schema has too many nodes to index", pointer=pointer)
+            if isinstance(node, list):
+                stack.extend((v, base, f"{pointer}/{i}") for i, v in enumerate(node))
+                continue
+            if not isinstance(node, dict):
+                continue
+            ident = node.get("$id")
+            if isinstance(ident, str) and pointer:
+                base = urldefrag(urljoin(base, ident))[0]
+                self.resources.setdefault(base, (node, pointer))
+            anchor = node.get("$anchor")
+            if isinstance(anchor, str):
+                self.anchors[(base, anchor)] = (node, pointer)
+            for key, value in node.items():
+                if key in _NOT_SCHEMAS:
+                    continue
+                stack.append((value, base, f"{pointer}/{_escape(key)}"))
+
+    def resolve(self, ref: str, base: str, pointer: str) -> Resolved:
+        """Find the subschema a `$ref` names, with its base URI and pointer."""
+        target = urljoin(base, ref) if base else ref
+        uri, fragment = urldefrag(target)
+        if uri not in self.resources:
+            if not uri and ref.startswith("#"):
+                uri = base
+            else:
+                raise UnsupportedSchemaError(
+                    f"$ref {ref!r} points outside this document",
+                    pointer=pointer,
+                    keyword="$ref",
+                    hint="inline the referenced schema; structgen never fetches remote schemas",
+                )
+        document, doc_pointer = self.resources.get(uri, (self.root, ""))
+        fragment = unquote(fragment)
+        if not fragment:
+            return document, uri, doc_pointer
+        if not fragment.startswith("/"):
+            found = self.anchors.get((uri, fragment))
+            if found is None:
+                raise SchemaError(f"$ref {ref!r}: no $anchor {fragment!r}", pointer=pointer)
+            return found[0], uri, found[1]
+        node = document
+        for raw in fragment.split("/")[1:]:
+            part = raw.replace("~1", "/").replace("~0", "~")
+            if isinstance(node, dict) and part in node:
+                node = node[part]
+            elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+                node = node[int(part)]
+            else:
+                raise SchemaError(f"$ref {ref!r} does not resolve", pointer=pointer)
+        return node, uri, doc_pointer + fragment
+
+
+def _escape(key: str) -> str:
+    return key.replace("~", "~0").replace("/", "~1")
