@@ -79,16 +79,18 @@ class Grammar:
         """``instance`` as JSON in this grammar's canonical style.
 
         Declared properties come first in declared order, then undeclared ones in the
-        instance's order; separators are the grammar's. Where unions declare different
+        instance's order; separators are the grammar's; non-ASCII is escaped only when
+        the grammar accepts ``\\u`` escapes. Where unions declare different
         orders, the first spelling the grammar accepts wins.
         """
         first = None
-        for text in candidates(self.node, instance, self.separators):
+        ascii_only = bool(self.options.get("unicode_escapes", True))
+        for text in candidates(self.node, instance, self.separators, ensure_ascii=ascii_only):
             if first is None:
                 first = text
             if self.accepts(text):
                 return text
-        return first if first is not None else json.dumps(instance)
+        return first if first is not None else json.dumps(instance, ensure_ascii=ascii_only)
 
     def validate(self, instance: Any) -> list[str]:
         """Errors of ``instance`` against the source schema (empty when valid).
@@ -135,7 +137,9 @@ def compile(  # noqa: A001 - the verb users expect, as re.compile
     separators: tuple[str, str] | None = None,
     max_whitespace: int = 2,
     max_recursion_depth: int = 3,
-    any_value_depth: int = 3,
+    any_value_depth: int = 2,
+    unknown_formats: Literal["annotate", "error"] = "annotate",
+    unicode_escapes: bool | None = None,
     state_budget: int = 200_000,
     timeout_s: float = 30.0,
 ) -> Grammar:
@@ -165,6 +169,14 @@ def compile(  # noqa: A001 - the verb users expect, as re.compile
         How many times a recursive ``$ref`` unrolls before the recursive branch is cut.
     any_value_depth
         Nesting allowed inside values the schema leaves unconstrained (``{}``).
+    unicode_escapes
+        Accept ``\\uXXXX`` spellings inside strings (what ``json.dumps`` writes for
+        non-ASCII by default). Default: as ``spec_faithful``. Without them a model writes
+        non-ASCII as raw UTF-8, and string automata are several times smaller.
+    unknown_formats
+        ``"annotate"`` (the JSON Schema default): a ``format`` structgen does not know is
+        an annotation, listed in ``Grammar.unenforced``. ``"error"``: treat it as an
+        assertion the grammar cannot enforce (``UnsupportedSchemaError`` when strict).
     state_budget, timeout_s
         Limits: exceeding them raises :class:`~structgen.GrammarLimitError`.
 
@@ -181,6 +193,7 @@ def compile(  # noqa: A001 - the verb users expect, as re.compile
             spec_faithful=spec_faithful,
             max_recursion_depth=max_recursion_depth,
             any_value_depth=any_value_depth,
+            unknown_formats=unknown_formats,
         ),
     )
     normalized = time.perf_counter()
@@ -192,6 +205,7 @@ def compile(  # noqa: A001 - the verb users expect, as re.compile
         whitespace=whitespace,
         max_whitespace=max_whitespace,
         integer_fraction=spec_faithful,
+        unicode_escapes=spec_faithful if unicode_escapes is None else unicode_escapes,
         state_budget=state_budget,
         timeout_s=timeout_s,
     )
@@ -202,6 +216,7 @@ def compile(  # noqa: A001 - the verb users expect, as re.compile
             "strict": strict, "spec_faithful": spec_faithful, "whitespace": whitespace,
             "separators": separators, "max_recursion_depth": max_recursion_depth,
             "any_value_depth": any_value_depth, "max_whitespace": max_whitespace,
+            "unknown_formats": unknown_formats, "unicode_escapes": build.unicode_escapes,
         },
     )
 

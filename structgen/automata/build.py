@@ -20,6 +20,7 @@ from structgen.schema.patterns import PatternError, parse_ecma
 __all__ = ["BuildOptions", "build_dfa"]
 
 Whitespace = Literal["default", "compact", "flexible"]
+_COMPOSITE = (ir.AnyValue, ir.ArrayNode, ir.ObjectNode)
 _WS_MASK = byte_mask(0x20, 0x20) | byte_mask(0x09, 0x0A) | byte_mask(0x0D, 0x0D)
 
 
@@ -32,6 +33,7 @@ class BuildOptions:
     whitespace: Whitespace = "default"
     max_whitespace: int = 2
     integer_fraction: bool = False  # accept 1.0 where an integer is expected
+    unicode_escapes: bool = True  # accept \uXXXX spellings inside strings
     special_tokens: tuple[str, ...] = ()
     state_budget: int = 200_000
     timeout_s: float = 30.0
@@ -53,11 +55,16 @@ class _Builder:
     def __init__(self, nfa: NFA, options: BuildOptions) -> None:
         self.nfa = nfa
         self.options = options
-        self.lowerer = Lowerer(nfa)
+        self.lowerer = self._lowerer(nfa)
         self.n_symbols = 256 + len(options.special_tokens)
         self.string_dfas: dict[ir.StringNode, ByteDFA | None] = {}
+        self.node_dfas: dict[ir.Node, ByteDFA | None] = {}
+        self.building: ir.Node | None = None
 
     # -- plumbing -------------------------------------------------------------------
+    def _lowerer(self, nfa: NFA) -> Lowerer:
+        return Lowerer(nfa, unicode_escapes=self.options.unicode_escapes)
+
     def new(self) -> int:
         return self.nfa.state()
 
@@ -94,8 +101,32 @@ class _Builder:
 
     # -- dispatch -------------------------------------------------------------------
     def add(self, node: ir.Node, src: int, dst: int) -> None:
+        if isinstance(node, _COMPOSITE) and node is not self.building:
+            # Minimize each composite value once and embed copies of the small DFA:
+            # repeated $defs and unconstrained values then cost their minimal size.
+            dfa = self._node_dfa(node)
+            if dfa is not None:
+                dfa.embed(self.nfa, src, dst)
+            return
         method = getattr(self, "_" + type(node).__name__)
         method(node, src, dst)
+
+    def _node_dfa(self, node: ir.Node) -> ByteDFA | None:
+        if node in self.node_dfas:
+            return self.node_dfas[node]
+        outer_nfa, outer_lowerer, outer_building = self.nfa, self.lowerer, self.building
+        self.nfa = self._sub_nfa()
+        self.lowerer = self._lowerer(self.nfa)
+        self.building = node
+        try:
+            s, e = self.nfa.state(), self.nfa.state()
+            self.add(node, s, e)
+            dfa = from_nfa(self.nfa, s, e, n_symbols=self.n_symbols,
+                           max_states=self.options.state_budget)
+        finally:
+            self.nfa, self.lowerer, self.building = outer_nfa, outer_lowerer, outer_building
+        self.node_dfas[node] = dfa
+        return dfa
 
     def _Never(self, node: ir.Never, src: int, dst: int) -> None:
         """No edge: nothing gets from src to dst."""
@@ -254,7 +285,7 @@ class _Builder:
     def _constraint_dfa(self, fill: Any) -> ByteDFA | None:
         sub = self._sub_nfa()
         s, e = sub.state(), sub.state()
-        fill(sub, s, e, Lowerer(sub))
+        fill(sub, s, e, self._lowerer(sub))
         return from_nfa(sub, s, e, n_symbols=self.n_symbols,
                         max_states=self.options.state_budget)
 
@@ -346,7 +377,7 @@ class _Builder:
         for i in range(unrolled):
             item = node.prefix[i] if i < len(node.prefix) else node.items
             if isinstance(item, ir.Never):
-                break
+                return  # no array reaches position i, so none continues past it
             start = cur
             if i:
                 start = self.new()

@@ -48,6 +48,20 @@ def determinize(
     # Per NFA state: class -> targets, computed once.
     by_class: list[dict[int, list[int]] | None] = [None] * len(nfa.edges)
     closure_memo: dict[int, frozenset[int]] = {}
+    mask_classes: dict[int, tuple[int, ...]] = {}
+
+    def classes_in(mask: int) -> tuple[int, ...]:
+        got = mask_classes.get(mask)
+        if got is None:
+            found = set()
+            b = mask
+            while b:
+                low = b & -b
+                found.add(class_of[low.bit_length() - 1])
+                b &= ~blocks[class_of[low.bit_length() - 1]]
+            got = tuple(sorted(found))
+            mask_classes[mask] = got
+        return got
 
     def closure_of(state: int) -> frozenset[int]:
         got = closure_memo.get(state)
@@ -70,9 +84,8 @@ def determinize(
         if got is None:
             got = {}
             for mask, dst in nfa.edges[state]:
-                for index, block in enumerate(blocks):
-                    if block & mask:
-                        got.setdefault(index, []).append(dst)
+                for index in classes_in(mask):
+                    got.setdefault(index, []).append(dst)
             by_class[state] = got
         return got
 

@@ -10,10 +10,14 @@ import numpy.typing as npt
 
 from structgen.automata.determinize import determinize, symbol_classes
 from structgen.automata.minimize import minimize, trim
+from structgen.automata.minimize_fast import minimize_fast
 from structgen.automata.nfa import NFA
 from structgen.errors import GrammarLimitError
 
 __all__ = ["ByteDFA", "from_nfa"]
+
+# Below this size pure Python is faster than calling into numba.
+_FAST_MINIMIZE_ABOVE = 2000
 
 
 @dataclass(frozen=True, eq=False)
@@ -186,9 +190,16 @@ def _finish(
     if trimmed is None:
         return None
     transitions, accepting, _ = trimmed
-    transitions, accepting = minimize(transitions, accepting)
+    if len(transitions) > _FAST_MINIMIZE_ABOVE:
+        table, accepting_array = minimize_fast(
+            np.array(transitions, dtype=np.int32).reshape(len(transitions), -1),
+            np.array(accepting, dtype=np.bool_),
+        )
+        accepting = accepting_array.tolist()
+    else:
+        transitions, accepting = minimize(transitions, accepting)
+        table = np.array(transitions, dtype=np.int32).reshape(len(transitions), -1)
     # Merge classes the minimal DFA no longer tells apart.
-    table = np.array(transitions, dtype=np.int32).reshape(len(transitions), -1)
     _, first, inverse = np.unique(table, axis=1, return_index=True, return_inverse=True)
     inverse = np.asarray(inverse).reshape(-1)
     order = np.argsort(first)

@@ -54,38 +54,45 @@ def trim(
 def minimize(
     transitions: list[list[int]], accepting: list[bool]
 ) -> tuple[list[list[int]], list[bool]]:
-    """Hopcroft's partition refinement on a trimmed DFA whose start state is 0."""
+    """Hopcroft's partition refinement on a trimmed DFA whose start state is 0.
+
+    Missing transitions go to an explicit sink that starts in a block of its own and is
+    never used as a splitter (two of the three initial blocks suffice), so the work is
+    proportional to the real transitions rather than to states x classes.
+    """
     n = len(transitions)
     if n == 0:
         return transitions, accepting
-    k = len(transitions[0])
-    dead = n  # explicit sink so the transition function is total
-    inverse: list[dict[int, list[int]]] = [{} for _ in range(k)]
+    dead = n
+    # Per target state: class -> predecessors (the sink's predecessors are never needed).
+    inverse: list[dict[int, list[int]]] = [{} for _ in range(n)]
     for s, row in enumerate(transitions):
         for c, t in enumerate(row):
-            inverse[c].setdefault(t if t >= 0 else dead, []).append(s)
-    for c in range(k):
-        inverse[c].setdefault(dead, []).append(dead)
-    finals = {s for s in range(n) if accepting[s]}
-    others = set(range(n + 1)) - finals
-    blocks: list[set[int]] = [b for b in (finals, others) if b]
+            if t >= 0:
+                inverse[t].setdefault(c, []).append(s)
+    finals = [s for s in range(n) if accepting[s]]
+    others = [s for s in range(n) if not accepting[s]]
+    blocks: list[set[int]] = [set(b) for b in (finals, others) if b]
     block_of = [0] * (n + 1)
     for index, block in enumerate(blocks):
         for s in block:
             block_of[s] = index
-    work = deque(range(len(blocks)))
+    blocks.append({dead})
+    block_of[dead] = len(blocks) - 1
+    work = deque(range(len(blocks) - 1))
     in_work = set(work)
     while work:
         a = work.popleft()
         in_work.discard(a)
-        splitter = list(blocks[a])
-        for c in range(k):
-            inv = inverse[c]
-            x: dict[int, set[int]] = {}
-            for q in splitter:
-                for p in inv.get(q, ()):
-                    x.setdefault(block_of[p], set()).add(p)
-            for b, hit in x.items():
+        by_class: dict[int, list[int]] = {}
+        for q in blocks[a]:
+            for c, preds in inverse[q].items():
+                by_class.setdefault(c, []).extend(preds)
+        for preds in by_class.values():
+            hit_by_block: dict[int, set[int]] = {}
+            for p in preds:
+                hit_by_block.setdefault(block_of[p], set()).add(p)
+            for b, hit in hit_by_block.items():
                 block = blocks[b]
                 if len(hit) == len(block):
                     continue
@@ -100,20 +107,14 @@ def minimize(
                 else:
                     work.append(b)
                     in_work.add(b)
-    dead_block = block_of[dead]
-    # Renumber blocks: start first, dead block removed.
     new_id: dict[int, int] = {}
     order: list[int] = []
     for s in range(n):
         b = block_of[s]
-        if b != dead_block and b not in new_id:
+        if b not in new_id:
             new_id[b] = len(order)
             order.append(s)
-    new_transitions = []
-    for s in order:
-        row = []
-        for t in transitions[s]:
-            tb = block_of[t if t >= 0 else dead]
-            row.append(-1 if tb == dead_block else new_id[tb])
-        new_transitions.append(row)
+    new_transitions = [
+        [new_id[block_of[t]] if t >= 0 else -1 for t in transitions[s]] for s in order
+    ]
     return new_transitions, [accepting[s] for s in order]

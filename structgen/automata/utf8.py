@@ -134,8 +134,9 @@ def _hex_mask(lo: int, hi: int) -> int:
 class Lowerer:
     """Shares suffix states per target so repeated character sets stay small."""
 
-    def __init__(self, nfa: NFA) -> None:
+    def __init__(self, nfa: NFA, *, unicode_escapes: bool = True) -> None:
         self.nfa = nfa
+        self.unicode_escapes = unicode_escapes
         self.memo: dict[tuple[object, ...], int] = {}
 
     def chain(self, src: int, masks: list[int], dst: int) -> None:
@@ -158,7 +159,10 @@ def add_chars(
 
     In a JSON string every character may be written raw (UTF-8; never for ``"``, ``\\``
     and controls) or escaped (``\\n``, ``\\uXXXX``, surrogate pairs); all are accepted
-    because ``json.dumps`` writes non-ASCII as escapes and models write it raw.
+    because ``json.dumps`` writes non-ASCII as escapes and models write it raw. A lowerer
+    made with ``unicode_escapes=False`` leaves out ``\\uXXXX`` forms: every character
+    but the rare controls without a short escape stays writable, at a fraction of the
+    states (each ``\\u`` path costs four states per position of a counted string).
     """
     low = lowerer or Lowerer(nfa)
     raw = ranges
@@ -168,6 +172,10 @@ def add_chars(
         for seq in utf8_sequences(lo, hi):
             low.chain(src, [byte_mask(a, b) for a, b in seq], dst)
     if not json_string or not ranges:
+        return low
+    if not low.unicode_escapes and not any(
+        lo <= cp <= hi for cp in _SHORT_ESCAPES for lo, hi in ranges
+    ):
         return low
     key = ("escape", dst, ranges)
     after_backslash = low.memo.get(key)
@@ -186,6 +194,8 @@ def _add_escapes(nfa: NFA, low: Lowerer, src: int, dst: int, ranges: Ranges) -> 
             short |= 1 << letter[0]
     if short:
         nfa.edge(src, short, dst)
+    if not low.unicode_escapes:
+        return
     bmp = intersect(ranges, ((0, 0xFFFF),))
     astral = intersect(ranges, ((0x10000, MAX_CODE_POINT),))
     if not bmp and not astral:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from structgen.index.token_index import TokenIndex, build_index
 from structgen.index.vocabulary import Vocabulary
 
-__all__ = ["Vocabulary"]
+__all__ = ["TokenIndex", "Vocabulary", "build_index"]

@@ -2,7 +2,8 @@
 
 Dates are exact (month lengths and leap years); times follow RFC 3339 with a leap second
 only at 23:59:60 UTC; hostnames check label syntax and label length (63) but not the
-253-byte total, which is a documented departure.
+253-byte total, which is a documented departure; emails follow RFC 5321 (dot-atoms or
+quoted local parts, domain names or address literals); durations follow RFC 3339's ABNF.
 """
 
 from __future__ import annotations
@@ -43,7 +44,19 @@ _IPV6 = "(?:" + "|".join(
 _LABEL = "[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 _HOSTNAME = f"{_LABEL}(?:\\.{_LABEL})*"
 _ATEXT = "[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]"
-_EMAIL = f"{_ATEXT}+(?:\\.{_ATEXT}+)*@(?:{_HOSTNAME}|\\[{_IPV4}\\])"
+_QUOTED_LOCAL = '"(?:[ !#-\\[\\]-~]|\\\\[ -~])*"'
+_EMAIL = (
+    f"(?:{_ATEXT}+(?:\\.{_ATEXT}+)*|{_QUOTED_LOCAL})"
+    f"@(?:{_HOSTNAME}|\\[{_IPV4}\\]|\\[IPv6:{_IPV6}\\])"
+)
+_DIGITS = "[0-9]+"
+_DUR_TIME = (
+    f"T(?:{_DIGITS}H(?:{_DIGITS}M(?:{_DIGITS}S)?)?|{_DIGITS}M(?:{_DIGITS}S)?|{_DIGITS}S)"
+)
+_DUR_DATE = (
+    f"(?:{_DIGITS}D|{_DIGITS}M(?:{_DIGITS}D)?|{_DIGITS}Y(?:{_DIGITS}M(?:{_DIGITS}D)?)?)"
+)
+_DURATION = f"P(?:{_DUR_DATE}(?:{_DUR_TIME})?|{_DUR_TIME}|{_DIGITS}W)"
 _URI_CHAR = "(?:[A-Za-z0-9\\-._~:/?#\\[\\]@!$&'()*+,;=]|%[0-9A-Fa-f]{2})"
 _URI = f"[A-Za-z][A-Za-z0-9+.\\-]*:{_URI_CHAR}*"
 
@@ -58,4 +71,5 @@ FORMATS: dict[str, str] = {
     "email": f"^{_EMAIL}$",
     "uri": f"^{_URI}$",
     "uri-reference": f"^{_URI_CHAR}*$",
+    "duration": f"^{_DURATION}$",
 }

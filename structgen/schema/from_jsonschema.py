@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from itertools import product
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urldefrag, urljoin
 
 import jsonschema
@@ -48,7 +48,8 @@ class NormalizeOptions:
     strict: bool = True
     spec_faithful: bool = False
     max_recursion_depth: int = 3
-    any_value_depth: int = 3
+    any_value_depth: int = 2
+    unknown_formats: Literal["annotate", "error"] = "annotate"
     max_nodes: int = 200_000
 
 
@@ -117,6 +118,7 @@ def normalize(schema: Any, options: NormalizeOptions) -> tuple[ir.Node, tuple[Un
             f"a schema must be a JSON object or boolean, not {type(schema).__name__}"
         )
     _check_metaschema(schema)
+    _check_dialect(schema)
     normalizer = _Normalizer(schema, options)
     node = normalizer.node((schema, normalizer.registry.root_base, ""))
     if isinstance(node, ir.Never):
@@ -138,6 +140,21 @@ def _check_metaschema(schema: Any) -> None:
         raise SchemaError(f"not a valid schema: {exc.message}", pointer=pointer) from None
     except (RecursionError, ValueError) as exc:
         raise SchemaError(f"not a valid schema: {exc}") from None
+
+
+_DIALECT = re.compile(
+    r"^https?://json-schema\.org/(draft-0[3467]/schema|draft/20(19-09|20-12)/schema)#?$"
+)
+
+
+def _check_dialect(schema: Any) -> None:
+    dialect = schema.get("$schema") if isinstance(schema, dict) else None
+    if isinstance(dialect, str) and not _DIALECT.match(dialect):
+        raise UnsupportedSchemaError(
+            f"custom metaschema {dialect!r}: its vocabularies may change what keywords mean",
+            pointer="/$schema", keyword="$schema",
+            hint="use a standard draft's $schema URI",
+        )
 
 
 def _escape(key: str) -> str:
@@ -318,6 +335,8 @@ class _Normalizer:
             name = schema["format"]
             if name in FORMATS:
                 flat.formats.append(name)
+            elif self.options.unknown_formats == "error":
+                self.unsupported(f"{pointer}/format", "format", f"unknown format {name!r}")
             else:
                 self.unenforced.append(Unenforced(
                     f"{pointer}/format", "format", f"unknown format {name!r}",

@@ -13,25 +13,31 @@ __all__ = ["candidates"]
 _MAX_CANDIDATES = 64
 
 
-def candidates(node: ir.Node, value: Any, separators: tuple[str, str]) -> Iterator[str]:
+def candidates(
+    node: ir.Node, value: Any, separators: tuple[str, str], *, ensure_ascii: bool = True
+) -> Iterator[str]:
     """Texts of ``value`` in canonical style, one per way the IR's unions may order keys.
 
     Unions can declare different key orders, so the caller keeps the first candidate its
     automaton accepts; at most 64 are tried.
     """
     count = 0
-    for text in _texts(node, value, separators):
+    style = (separators[0], separators[1], ensure_ascii)
+    for text in _texts(node, value, style):
         yield text
         count += 1
         if count >= _MAX_CANDIDATES:
             return
 
 
-def _dump(value: Any, separators: tuple[str, str]) -> str:
-    return json.dumps(value, separators=(separators[0], separators[1]))
+Style = tuple[str, str, bool]  # item separator, key separator, ensure_ascii
 
 
-def _texts(node: ir.Node, value: Any, seps: tuple[str, str]) -> Iterator[str]:
+def _dump(value: Any, style: Style) -> str:
+    return json.dumps(value, separators=(style[0], style[1]), ensure_ascii=style[2])
+
+
+def _texts(node: ir.Node, value: Any, seps: Style) -> Iterator[str]:
     if isinstance(node, ir.Union):
         seen: set[str] = set()
         for option in _ranked(node.options, value):
@@ -61,7 +67,7 @@ def _texts(node: ir.Node, value: Any, seps: tuple[str, str]) -> Iterator[str]:
     yield _dump(value, seps)
 
 
-def _object(node: ir.ObjectNode, value: dict[str, Any], seps: tuple[str, str]) -> Iterator[str]:
+def _object(node: ir.ObjectNode, value: dict[str, Any], seps: Style) -> Iterator[str]:
     declared = {p.name: p for p in node.properties}
     members = []
     for prop in node.properties:

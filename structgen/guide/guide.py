@@ -1,0 +1,235 @@
+"""`Guide`: one sequence's position in a grammar, and the tokens allowed next."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from structgen.guide import kernels
+from structgen.guide.budget import check_budget, step_limit
+from structgen.guide.forced import forced_symbols, split_forced
+from structgen.index.masks import mask_to_ids
+from structgen.index.token_index import MaskEntry, TokenIndex
+
+__all__ = ["Guide"]
+
+
+class Guide:
+    """The runtime state of one generation: a DFA state, a token budget, and the masks.
+
+    Parameters
+    ----------
+    index
+        The grammar's :class:`~structgen.index.TokenIndex` over the model's vocabulary;
+        shared freely between guides and threads.
+    max_tokens
+        Optional budget, EOS included (see :mod:`structgen.guide.budget`): with it, every
+        sequence of allowed tokens finishes, valid, within ``max_tokens`` tokens.
+
+    Raises
+    ------
+    TokenBudgetError
+        If ``max_tokens`` is below the shortest valid output plus one for EOS.
+
+    Examples
+    --------
+    >>> guide = index.guide(max_tokens=256)                        # doctest: +SKIP
+    >>> while not guide.is_finished():                             # doctest: +SKIP
+    ...     guide.fill_bitmask(bitmask)                            # one row of int32 words
+    ...     token = sample(apply(logits, bitmask))
+    ...     guide.advance(token)
+    """
+
+    __slots__ = ("_eos_consumed", "_remaining", "_state", "index", "max_tokens")
+
+    def __init__(self, index: TokenIndex, *, max_tokens: int | None = None) -> None:
+        if max_tokens is not None:
+            max_tokens = int(max_tokens)
+            check_budget(index, max_tokens)
+        self.index = index
+        self.max_tokens = max_tokens
+        self._state = 0
+        self._remaining = max_tokens
+        self._eos_consumed = False
+
+    def __repr__(self) -> str:
+        return (
+            f"Guide(state={self._state}, remaining_budget={self._remaining}, "
+            f"finished={self.is_finished()})"
+        )
+
+    # -- state -------------------------------------------------------------------------------
+
+    @property
+    def state(self) -> int:
+        """The current DFA state."""
+        return self._state
+
+    @property
+    def remaining_budget(self) -> int | None:
+        """Tokens still allowed, EOS included; ``None`` without ``max_tokens``."""
+        return self._remaining
+
+    def copy(self) -> Guide:
+        """An independent guide at the same position (for beams and speculation)."""
+        twin = Guide.__new__(Guide)
+        twin.index = self.index
+        twin.max_tokens = self.max_tokens
+        twin._state = self._state
+        twin._remaining = self._remaining
+        twin._eos_consumed = self._eos_consumed
+        return twin
+
+    # -- masks -------------------------------------------------------------------------------
+
+    def _entry(self) -> MaskEntry:
+        if self._eos_consumed:
+            return _EMPTY.get(self.index.n_words) or _empty(self.index.n_words)
+        limit = None if self._remaining is None else step_limit(self._remaining)
+        return self.index.entry(self._state, limit)
+
+    def mask(self) -> npt.NDArray[np.uint32]:
+        """The allowed tokens as a read-only packed ``uint32`` bitset."""
+        return self._entry().words
+
+    def allowed_token_ids(self) -> npt.NDArray[np.int32]:
+        """The allowed token ids, ascending (empty once EOS is consumed)."""
+        return mask_to_ids(self._entry().words)
+
+    def fill_bitmask(self, buffer: Any, row: int = 0) -> None:
+        """Write the allowed tokens into ``buffer[row]``.
+
+        Parameters
+        ----------
+        buffer
+            numpy or torch ``int32[batch, ceil(embedding_rows / 32)]``; bit ``t % 32`` of
+            word ``t // 32`` is set when token ``t`` is allowed. A CPU buffer is written
+            in place (about a microsecond once the state's mask is cached).
+        row
+            The row to write.
+        """
+        kernels.write_rows(buffer, [row], [self._entry().words], self.index.n_words)
+
+    def is_allowed(self, token_id: int) -> bool:
+        """Whether :meth:`advance` would accept ``token_id`` (without computing a mask)."""
+        return self._target(int(token_id)) is not None
+
+    # -- moves -------------------------------------------------------------------------------
+
+    def _target(self, token_id: int) -> int | None:
+        """The state after ``token_id`` (the same state for EOS), or None if not allowed."""
+        if self._eos_consumed:
+            return None
+        index = self.index
+        if index.is_eos(token_id):
+            room = self._remaining is None or self._remaining >= 1
+            return self._state if room and index.is_accepting(self._state) else None
+        if not 0 <= token_id < index.vocab.vocab_size:
+            return None
+        target = index.next_state(self._state, token_id)
+        if target < 0:
+            return None
+        if self._remaining is not None and (
+            int(index.tokens_to_accept()[target]) > step_limit(self._remaining)
+        ):
+            return None
+        return target
+
+    def advance(self, token_id: int) -> None:
+        """Consume ``token_id``.
+
+        Raises
+        ------
+        ValueError
+            If the token is not allowed here: naming the token, its bytes and the state.
+        """
+        token_id = int(token_id)
+        target = self._target(token_id)
+        if target is None:
+            raise ValueError(self._refusal(token_id))
+        if self.index.is_eos(token_id):
+            self._eos_consumed = True
+        self._state = target
+        if self._remaining is not None:
+            self._remaining -= 1
+
+    def _refusal(self, token_id: int) -> str:
+        index = self.index
+        if 0 <= token_id < index.vocab.vocab_size:
+            data = index.vocab.token_bytes[token_id]
+            what = (
+                repr(data)
+                if data is not None
+                else index.vocab.special_tokens.get(token_id, "no bytes")
+            )
+        else:
+            what = f"outside the vocabulary [0, {index.vocab.vocab_size})"
+        where = f"state {self._state}"
+        if self._eos_consumed:
+            reason = "the guide already consumed EOS"
+        elif index.is_eos(token_id):
+            reason = "EOS is allowed only in accepting states"
+        elif self._remaining is not None and index.next_state(self._state, token_id) >= 0:
+            reason = f"it leaves no room to finish within the remaining {self._remaining} tokens"
+        else:
+            reason = "the grammar does not allow it here"
+        return f"token {token_id} ({what}) is not allowed in {where}: {reason}"
+
+    def is_finished(self) -> bool:
+        """EOS was consumed, or the state is accepting and only EOS is allowed."""
+        if self._eos_consumed:
+            return True
+        return self.index.is_accepting(self._state) and self._entry().n_text == 0
+
+    # -- jump-forward ------------------------------------------------------------------------
+
+    def forced_tokens(self, tokenize: Callable[[bytes], Sequence[int]] | None = None) -> list[int]:
+        """Tokens that may be appended without sampling (jump-forward decoding).
+
+        The grammar may force the next bytes: while the state is not accepting and exactly
+        one symbol keeps the DFA alive (``{"name": "`` at the start of an object with a
+        required first property), the output is determined. This returns a tokenization
+        of that forced run that the engine can feed to the model in one step, then
+        :meth:`advance` through:
+
+        * byte stretches are split by ``tokenize`` (the model's tokenizer, so that the
+          model sees the split it was trained on) or, without it, greedily into the
+          longest vocabulary tokens, which matches BPE on the short punctuation and key
+          runs that JSON forces;
+        * the split stops before a token where a token starting at the same byte could run
+          on past the end of the forced bytes (``": "`` before a free string: the model
+          may want ``" "`` joined with what follows), so jump-forward never commits to a
+          token boundary the model might cross;
+        * every returned token is allowed in turn, budget included.
+
+        Does not advance the guide. Empty when nothing is forced.
+        """
+        if self._eos_consumed:
+            return []
+        run = forced_symbols(self.index, self._state)
+        if not run:
+            return []
+        probe = self.copy()
+
+        def allowed(state: int, token_id: int) -> int:
+            target = probe._target(token_id)
+            if target is None:
+                return -1
+            probe.advance(token_id)
+            return target
+
+        return split_forced(self.index, self._state, run, allowed, tokenize)
+
+
+def _empty(n_words: int) -> MaskEntry:
+    words = np.zeros(n_words, dtype=np.uint32)
+    words.flags.writeable = False
+    entry = MaskEntry(words, 0)
+    _EMPTY[n_words] = entry
+    return entry
+
+
+_EMPTY: dict[int, MaskEntry] = {}

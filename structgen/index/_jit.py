@@ -1,0 +1,25 @@
+"""Compile hot loops with numba, caching the machine code on disk where a location is writable."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import numba
+
+__all__ = ["jit"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def jit(function: F) -> F:
+    """``numba.njit(nogil=True)``, with ``cache=True`` unless no cache location is writable.
+
+    numba caches next to the source file, or in the user's cache folder when the package is
+    installed read-only; where neither can be written it refuses ``cache=True`` at decoration
+    time, so fall back to compiling in each process (about a second per kernel on first use).
+    """
+    try:
+        return numba.njit(nogil=True, cache=True)(function)  # type: ignore[no-any-return]
+    except RuntimeError:
+        return numba.njit(nogil=True)(function)  # type: ignore[no-any-return]

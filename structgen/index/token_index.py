@@ -1,0 +1,566 @@
+"""`build_index` and `TokenIndex`: a grammar's byte DFA bound to a vocabulary's token ids."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import threading
+from collections.abc import Sequence
+from typing import Any, NamedTuple
+
+import numpy as np
+import numpy.typing as npt
+
+from structgen.automata.dfa import ByteDFA
+from structgen.index.cache import DiskCache, cache_key
+from structgen.index.collapse import collapse
+from structgen.index.distance import UNREACHABLE, tokens_to_accept
+from structgen.index.masks import NO_COSTS, count_bits, mask_to_ids, walk
+from structgen.index.trie import Trie, vocabulary_trie
+from structgen.index.vocabulary import Vocabulary
+
+__all__ = ["MaskEntry", "TokenIndex", "build_index"]
+
+
+class MaskEntry(NamedTuple):
+    """One cached mask: the read-only bitset and how many non-EOS tokens it allows."""
+
+    words: npt.NDArray[np.uint32]
+    n_text: int
+
+
+def build_index(
+    grammar_or_dfa: Any,
+    vocab: Vocabulary,
+    *,
+    cache_dir: str | os.PathLike[str] | None = None,
+    special_tokens: Sequence[str] = (),
+    max_cached_masks: int = 4096,
+) -> TokenIndex:
+    """Bind a compiled grammar to a vocabulary, ready to produce token masks.
+
+    Cheap: the per-vocabulary byte trie is built once per process (about 0.1 s for
+    Llama-3) and shared; per grammar nothing touches all tokens until a mask is asked for,
+    and masks are computed per DFA state on first use (see :class:`TokenIndex`).
+
+    Parameters
+    ----------
+    grammar_or_dfa
+        A :class:`structgen.Grammar` (its ``dfa`` and ``special_tokens`` are used) or a
+        :class:`structgen.automata.ByteDFA`.
+    vocab
+        The model's vocabulary.
+    cache_dir
+        A folder for the disk cache: the vocabulary's trie, and what :meth:`TokenIndex.build_all`
+        and :meth:`TokenIndex.tokens_to_accept` compute, keyed by the DFA's content, the
+        vocabulary fingerprint and the structgen version.
+    special_tokens
+        Only with a bare ``ByteDFA``: the texts of its symbols 256, 257, ... (a grammar
+        carries its own).
+    max_cached_masks
+        How many per-state masks to keep in memory (each ``ceil(embedding_rows / 32) * 4``
+        bytes, 16 KiB for Llama-3); the oldest are dropped beyond it.
+
+    Raises
+    ------
+    TypeError
+        If ``grammar_or_dfa`` is neither a grammar nor a ``ByteDFA``.
+    """
+    dfa = getattr(grammar_or_dfa, "dfa", grammar_or_dfa)
+    if not isinstance(dfa, ByteDFA):
+        raise TypeError(
+            f"expected a structgen.Grammar or ByteDFA, got {type(grammar_or_dfa).__name__}"
+        )
+    if dfa is not grammar_or_dfa:
+        special_tokens = tuple(getattr(grammar_or_dfa, "special_tokens", ()))
+    return TokenIndex(
+        dfa,
+        vocab,
+        special_tokens=special_tokens,
+        cache=None if cache_dir is None else DiskCache(cache_dir),
+        max_cached_masks=max_cached_masks,
+    )
+
+
+class TokenIndex:
+    """Token masks of one grammar over one vocabulary, per DFA state.
+
+    A mask is a packed bitset: ``uint32[ceil(embedding_rows / 32)]``, token ``t`` is bit
+    ``t % 32`` of word ``t // 32``. Token ``t`` is allowed in state ``s`` when:
+
+    * it writes bytes and the DFA stays alive through all of them (a token that ends in
+      the middle of a UTF-8 character is allowed when its bytes are);
+    * it is a special token whose text is one of the grammar's ``special_tokens`` (one DFA
+      symbol, ``256 + i``) and that symbol may follow;
+    * it is an EOS id and ``s`` is accepting (EOS wins if an EOS token also names a grammar
+      special token).
+
+    Every other special token and every id at or above ``vocab_size`` is never allowed.
+
+    Masks are computed on first use, one trie walk each (microseconds where the grammar
+    admits a few bytes, about 0.75 ms inside a free string on Llama-3), and kept (at most
+    ``max_cached_masks``). The state a token leads to is not stored per state (128,000
+    entries inside a string): :meth:`next_state` runs the token's bytes through the DFA,
+    which takes about a microsecond. Thread-safe: walks release the GIL, caches are
+    guarded, and many guides may share one index.
+    """
+
+    def __init__(
+        self,
+        dfa: ByteDFA,
+        vocab: Vocabulary,
+        *,
+        special_tokens: Sequence[str] = (),
+        cache: DiskCache | None = None,
+        max_cached_masks: int = 4096,
+    ) -> None:
+        self.dfa = dfa
+        self.vocab = vocab
+        self.special_tokens = tuple(special_tokens)
+        self.n_words = (vocab.embedding_rows + 31) // 32
+        self.max_cached_masks = max(1, int(max_cached_masks))
+        self._transitions = np.ascontiguousarray(dfa.transitions, dtype=np.int32)
+        self._class_of = np.ascontiguousarray(dfa.class_of, dtype=np.int32)
+        self._byte_class = np.ascontiguousarray(self._class_of[:256])
+        self._accepting = np.asarray(dfa.accepting, dtype=np.bool_)
+        self._accepting_list: list[bool] = self._accepting.tolist()
+        self._byte_class_list: list[int] = self._byte_class.tolist()
+        self._token_bytes = vocab.token_bytes
+        self._cache = cache
+        self._key: str | None = None
+        self._lock = threading.Lock()
+
+        eos = sorted(i for i in vocab.eos_token_ids if i < vocab.vocab_size)
+        self._eos = frozenset(eos)
+        self._eos_words = np.zeros(self.n_words, dtype=np.uint32)
+        for token_id in eos:
+            self._eos_words[token_id >> 5] |= np.uint32(1 << (token_id & 31))
+        # Vocabulary special tokens that spell one of the grammar's special symbols.
+        symbol_of_text = {text: 256 + i for i, text in enumerate(self.special_tokens)}
+        self._special_symbol: dict[int, int] = {}
+        for token_id, text in vocab.special_tokens.items():
+            symbol = symbol_of_text.get(text)
+            if symbol is not None and token_id not in self._eos and symbol < dfa.n_symbols:
+                self._special_symbol[token_id] = symbol
+        self._specials = sorted(self._special_symbol.items())
+
+        self._trie = vocabulary_trie(vocab, cache=cache)
+        self._class_trie: Trie | None = None
+        self._masks: dict[int, MaskEntry] = {}
+        self._limited: dict[tuple[int, int], MaskEntry] = {}
+        self._max_cost: dict[int, int] = {}
+        self._costs: npt.NDArray[np.int32] | None = None
+        self._costs_exact = False
+        self._ceiling: tuple[npt.NDArray[np.int32], int] | None = None
+        self._graph: tuple[npt.NDArray[np.int64], npt.NDArray[np.int32]] | None = None
+        self._table: npt.NDArray[np.uint32] | None = None
+        self._state_row: npt.NDArray[np.int32] | None = None
+        if cache is not None:
+            self._restore(cache)
+
+    def __repr__(self) -> str:
+        return (
+            f"TokenIndex(states={self.n_states}, vocab_size={self.vocab.vocab_size}, "
+            f"cached_masks={len(self._masks)}, eager={self._table is not None})"
+        )
+
+    # -- queries ---------------------------------------------------------------------------
+
+    @property
+    def n_states(self) -> int:
+        return self.dfa.n_states
+
+    @property
+    def trie(self) -> Trie:
+        """The vocabulary's byte trie (shared by every index over this vocabulary)."""
+        return self._trie
+
+    def is_accepting(self, state: int) -> bool:
+        return self._accepting_list[state]
+
+    def is_eos(self, token_id: int) -> bool:
+        return token_id in self._eos
+
+    def special_symbol(self, token_id: int) -> int | None:
+        """The DFA symbol of a special token the grammar uses, else ``None``."""
+        return self._special_symbol.get(token_id)
+
+    @property
+    def special_token_symbols(self) -> dict[int, int]:
+        """Vocabulary special token id -> DFA symbol (``256 + i``), for the grammar's specials."""
+        return dict(self._special_symbol)
+
+    def mask(self, state: int, *, limit: int | None = None) -> npt.NDArray[np.uint32]:
+        """The allowed tokens in ``state`` as a read-only packed bitset.
+
+        Parameters
+        ----------
+        state
+            A DFA state, ``0 <= state < n_states``.
+        limit
+            If given, a non-EOS token is allowed only if ``tokens_to_accept()[end] <= limit``
+            for the state ``end`` it leads to (budget-aware decoding; a negative limit
+            leaves EOS alone).
+        """
+        return self.entry(state, limit).words
+
+    def allowed_token_ids(self, state: int, *, limit: int | None = None) -> npt.NDArray[np.int32]:
+        """:meth:`mask` as a sorted ``int32`` array of token ids."""
+        return mask_to_ids(self.entry(state, limit).words)
+
+    def entry(self, state: int, limit: int | None = None) -> MaskEntry:
+        """The cached mask of ``state`` (under ``limit``) with its non-EOS token count."""
+        if not 0 <= state < self.dfa.n_states:
+            raise ValueError(f"state {state} is outside the DFA's states [0, {self.n_states})")
+        if limit is None or limit >= self._global_ceiling():
+            return self._unlimited(state)
+        ceiling = self._max_cost.get(state)
+        if ceiling is not None and limit >= ceiling:
+            return self._unlimited(state)
+        found = self._limited.get((state, limit))
+        if found is not None:
+            return found
+        costs = self.tokens_to_accept()
+        words, n_text, ceiling = self._compute(state, costs, limit)
+        result = MaskEntry(words, n_text)
+        with self._lock:
+            if costs is self._costs:  # not replaced (by exact ones) meanwhile
+                self._max_cost[state] = ceiling
+                if ceiling <= limit:
+                    self._remember(self._masks, state, result)
+                else:
+                    self._remember(self._limited, (state, limit), result)
+        return result
+
+    def next_state(self, state: int, token_id: int) -> int:
+        """The DFA state after ``token_id`` from ``state``; -1 if the grammar forbids it.
+
+        Budgets are not considered. EOS ids and tokens that never write return -1: EOS ends
+        generation instead of moving the DFA.
+        """
+        data = self._token_bytes[token_id] if 0 <= token_id < self.vocab.vocab_size else None
+        item = self._transitions.item
+        if data is None:
+            symbol = self._special_symbol.get(token_id)
+            if symbol is None:
+                return -1
+            return int(item(state, int(self._class_of[symbol])))
+        byte_class = self._byte_class_list
+        for byte in data:
+            state = item(state, byte_class[byte])
+            if state < 0:
+                return -1
+        return int(state)
+
+    # -- budgets ---------------------------------------------------------------------------
+
+    def tokens_to_accept(self, *, exact: bool = False) -> npt.NDArray[np.int32]:
+        """Per DFA state, the fewest tokens to an accepting state (EOS not counted).
+
+        Every value is achievable: from a state with value ``d`` some token leads to a state
+        with value ``d - 1`` (see :func:`structgen.index.distance.tokens_to_accept`). By
+        default single-symbol tokens and every token along each state's shortest byte
+        completions are considered: about 6 microseconds per state, and rarely above the
+        true minimum. ``exact=True`` adds every token move of every state a guide can reach
+        (one trie walk per state: about 1.3 s for 12,000 states on Llama-3, and shared with
+        :meth:`build_all`) and gives the true minimum. The result is cached (and stored
+        with ``cache_dir``); an exact result replaces a default one.
+        """
+        costs = self._costs
+        if costs is not None and (self._costs_exact or not exact):
+            return costs
+        graph = self._token_graph() if exact else None
+        single = [b for b in range(256) if _single_byte_token(self._trie, b)]
+        single += [symbol for _, symbol in self._specials]
+        costs = tokens_to_accept(
+            self._trie,
+            self._transitions,
+            self._class_of,
+            self._accepting,
+            np.asarray(self.dfa.bytes_to_accept, dtype=np.int32),
+            np.asarray(single, dtype=np.int32),
+            graph,
+        )
+        costs.flags.writeable = False
+        with self._lock:
+            if self._costs is None or exact:
+                self._costs = costs
+                self._costs_exact = exact
+                # Limited masks and ceilings depend on the costs.
+                self._limited.clear()
+                self._max_cost.clear()
+            costs = self._costs
+        self._save()
+        return costs
+
+    @property
+    def tokens_to_accept_is_exact(self) -> bool:
+        """Whether :meth:`tokens_to_accept` currently holds the exact minimum."""
+        return self._costs_exact
+
+    # -- eager build -----------------------------------------------------------------------
+
+    def build_all(self) -> None:
+        """Compute the masks of every state reachable from the start by tokens.
+
+        A breadth-first search over token moves; masks are deduplicated into
+        :meth:`mask_table`. Walks the grammar's collapsed class trie, which is built
+        first (tens of ms). Costs one walk per reachable state, from a few microseconds to
+        2 ms each on Llama-3, and 16 KiB per distinct mask: meant for small grammars and
+        for tables uploaded to a GPU. With ``cache_dir`` the result is stored on disk.
+        """
+        if self._table is not None:
+            return
+        self._explore(emit=True)
+        self._save()
+
+    def mask_table(self) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.int32]]:
+        """After :meth:`build_all`: distinct masks ``uint32[k, n_words]`` and per state its
+        row (-1 for states no token sequence reaches)."""
+        if self._table is None or self._state_row is None:
+            raise ValueError("call build_all() first: the mask table is built eagerly")
+        return self._table, self._state_row
+
+    @property
+    def nbytes(self) -> int:
+        """Memory held by this index's own arrays and cached masks (the shared vocabulary
+        trie not counted: see ``trie.nbytes``)."""
+        total = self._transitions.nbytes + self._class_of.nbytes + self._accepting.nbytes
+        with self._lock:
+            total += sum(e.words.nbytes for e in self._masks.values())
+            total += sum(e.words.nbytes for e in self._limited.values())
+        for array in (self._costs, self._table, self._state_row):
+            if array is not None:
+                total += array.nbytes
+        if self._graph is not None:
+            total += self._graph[0].nbytes + self._graph[1].nbytes
+        if self._class_trie is not None:
+            total += self._class_trie.nbytes
+        return int(total)
+
+    # -- guides ----------------------------------------------------------------------------
+
+    def guide(self, max_tokens: int | None = None) -> Any:
+        """A fresh :class:`structgen.guide.Guide` over this index (see there).
+
+        Typed ``Any`` because the guide layer sits above this one (``Guide(index)`` is the
+        same call, typed).
+
+        Raises
+        ------
+        TokenBudgetError
+            If ``max_tokens`` is below the shortest valid output plus one for EOS.
+        """
+        # The guide layer sits above this one; reach it at call time only.
+        module = importlib.import_module("structgen.guide.guide")
+        return module.Guide(self, max_tokens=max_tokens)
+
+    # -- internals -------------------------------------------------------------------------
+
+    def _unlimited(self, state: int) -> MaskEntry:
+        found = self._masks.get(state)
+        if found is not None:
+            return found
+        if self._table is not None and self._state_row is not None:
+            row = int(self._state_row[state])
+            if row >= 0:
+                words = self._table[row]
+                return MaskEntry(words, count_bits(words & ~self._eos_words))
+        words, n_text, _ = self._compute(state, None, 0)
+        result = MaskEntry(words, n_text)
+        with self._lock:
+            self._remember(self._masks, state, result)
+        return result
+
+    def _global_ceiling(self) -> int:
+        """A limit at or above which no token is ever filtered: the largest cost, if no
+        state is unreachable (else never)."""
+        costs = self.tokens_to_accept()
+        ceiling = self._ceiling
+        if ceiling is None or ceiling[0] is not costs:
+            top = int(costs.max(initial=0))
+            ceiling = self._ceiling = (costs, top if top != UNREACHABLE else UNREACHABLE)
+        return ceiling[1]
+
+    def _remember(self, cache: dict[Any, MaskEntry], key: Any, value: MaskEntry) -> None:
+        """Insert under the lock, dropping the oldest entries beyond the limit."""
+        cache[key] = value
+        while len(cache) > self.max_cached_masks:
+            del cache[next(iter(cache))]
+
+    def _compute(
+        self, state: int, costs: npt.NDArray[np.int32] | None, limit: int
+    ) -> tuple[npt.NDArray[np.uint32], int, int]:
+        """(words, non-EOS count, max cost over live tokens) by one trie walk."""
+        words = np.zeros(self.n_words, dtype=np.uint32)
+        n_text, ceiling, _ = walk(
+            self._trie,
+            self._transitions,
+            self._byte_class,
+            state,
+            words=words,
+            costs=NO_COSTS if costs is None else costs,
+            limit=limit,
+        )
+        for token_id, symbol in self._specials:
+            target = int(self._transitions[state, self._class_of[symbol]])
+            if target < 0:
+                continue
+            if costs is not None:
+                cost = int(costs[target])
+                ceiling = max(ceiling, cost)
+                if cost > limit:
+                    continue
+            words[token_id >> 5] |= np.uint32(1 << (token_id & 31))
+            n_text += 1
+        if self._accepting_list[state]:
+            words |= self._eos_words
+        words.flags.writeable = False
+        return words, int(n_text), int(ceiling)
+
+    def _class_walk_setup(self) -> tuple[Trie, npt.NDArray[np.int32]]:
+        trie = self._class_trie
+        if trie is None:
+            trie = collapse(self._trie, self._byte_class)
+            self._class_trie = trie
+        return trie, np.arange(self.dfa.n_classes, dtype=np.int32)
+
+    def _explore(self, *, emit: bool) -> None:
+        """Breadth-first over token moves from the start: the token graph, and with ``emit``
+        the deduplicated mask table."""
+        trie, identity = self._class_walk_setup()
+        n_states = self.dfa.n_states
+        targets = np.empty(n_states, dtype=np.int32)
+        stamp = np.full(n_states, -1, dtype=np.int32)
+        seen = np.zeros(n_states, dtype=np.bool_)
+        row_of = np.full(n_states, -1, dtype=np.int32)
+        edges: list[npt.NDArray[np.int32]] = [np.zeros(0, np.int32)] * n_states
+        rows: list[npt.NDArray[np.uint32]] = []
+        row_index: dict[bytes, int] = {}
+        order = [0]
+        seen[0] = True
+        words = np.zeros(self.n_words if emit else 0, dtype=np.uint32)
+        head = 0
+        while head < len(order):
+            state = order[head]
+            head += 1
+            if emit:
+                words[:] = 0
+            _, _, n_targets = walk(
+                trie,
+                self._transitions,
+                identity,
+                state,
+                words=words,
+                targets=targets,
+                stamp=stamp,
+            )
+            ends = set(targets[:n_targets].tolist())
+            for token_id, symbol in self._specials:
+                target = int(self._transitions[state, self._class_of[symbol]])
+                if target >= 0:
+                    ends.add(target)
+                    if emit:
+                        words[token_id >> 5] |= np.uint32(1 << (token_id & 31))
+            out = np.fromiter(sorted(ends), dtype=np.int32, count=len(ends))
+            edges[state] = out
+            for target in out.tolist():
+                if not seen[target]:
+                    seen[target] = True
+                    order.append(target)
+            if emit:
+                if self._accepting_list[state]:
+                    words |= self._eos_words
+                key = words.tobytes()
+                row = row_index.get(key)
+                if row is None:
+                    row = row_index[key] = len(rows)
+                    rows.append(words.copy())
+                row_of[state] = row
+        ptr = np.zeros(n_states + 1, dtype=np.int64)
+        np.cumsum([len(e) for e in edges], out=ptr[1:])
+        dst = np.concatenate(edges).astype(np.int32) if n_states else np.zeros(0, np.int32)
+        with self._lock:
+            self._graph = (ptr, dst)
+            if emit:
+                table = np.stack(rows) if rows else np.zeros((0, self.n_words), np.uint32)
+                table.flags.writeable = False
+                row_of.flags.writeable = False
+                self._table = table
+                self._state_row = row_of
+
+    def _token_graph(self) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int32]]:
+        if self._graph is None:
+            self._explore(emit=False)
+        assert self._graph is not None
+        return self._graph
+
+    # -- disk cache ------------------------------------------------------------------------
+
+    def _cache_key(self) -> str:
+        if self._key is None:
+            import structgen
+
+            dfa = self.dfa
+            self._key = cache_key(
+                "TokenIndex",
+                structgen.__version__,
+                self.vocab.fingerprint,
+                json.dumps(list(self.special_tokens)),
+                repr(self._transitions.shape),
+                self._transitions.astype("<i4").tobytes(),
+                self._class_of.astype("<i4").tobytes(),
+                np.asarray(dfa.accepting, dtype=np.uint8).tobytes(),
+            )
+        return self._key
+
+    def _restore(self, cache: DiskCache) -> None:
+        arrays = cache.load(self._cache_key())
+        if arrays is None:
+            return
+        n_states = self.dfa.n_states
+        costs = arrays.get("tokens_to_accept")
+        if costs is not None and costs.shape == (n_states,):
+            costs = costs.astype(np.int32)
+            costs.flags.writeable = False
+            self._costs = costs
+            self._costs_exact = bool(arrays.get("tokens_to_accept_exact", np.array(False)))
+        ptr, dst = arrays.get("graph_ptr"), arrays.get("graph_dst")
+        if ptr is not None and dst is not None and ptr.shape == (n_states + 1,):
+            self._graph = (ptr.astype(np.int64), dst.astype(np.int32))
+        table, rows = arrays.get("mask_table"), arrays.get("state_row")
+        if (
+            table is not None
+            and rows is not None
+            and table.ndim == 2
+            and table.shape[1] == self.n_words
+            and rows.shape == (n_states,)
+        ):
+            table = table.astype(np.uint32)
+            table.flags.writeable = False
+            rows = rows.astype(np.int32)
+            rows.flags.writeable = False
+            self._table, self._state_row = table, rows
+
+    def _save(self) -> None:
+        if self._cache is None:
+            return
+        arrays: dict[str, npt.NDArray[Any]] = {}
+        with self._lock:
+            if self._costs is not None:
+                arrays["tokens_to_accept"] = self._costs
+                arrays["tokens_to_accept_exact"] = np.array(self._costs_exact)
+            if self._graph is not None:
+                arrays["graph_ptr"], arrays["graph_dst"] = self._graph
+            if self._table is not None and self._state_row is not None:
+                arrays["mask_table"] = self._table
+                arrays["state_row"] = self._state_row
+        if arrays:
+            self._cache.store(self._cache_key(), arrays)
+
+
+def _single_byte_token(trie: Trie, byte: int) -> bool:
+    """Whether some token is exactly ``bytes([byte])`` (a root child holding a token)."""
+    roots = np.flatnonzero((trie.depth == 1) & (trie.symbol == byte))
+    return bool(roots.size) and bool(trie.token_ptr[roots[0] + 1] > trie.token_ptr[roots[0]])

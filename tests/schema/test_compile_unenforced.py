@@ -1,0 +1,99 @@
+"""Keywords the grammar cannot enforce: an error with strict=True, listed and post-validated
+with strict=False."""
+
+from __future__ import annotations
+
+import pytest
+
+from structgen import UnsupportedSchemaError, compile
+from structgen.testing import assert_compile_error, assert_language
+
+CASES = [
+    # (schema, pointer, keyword, an instance the grammar accepts but validate() refuses)
+    ({"type": "array", "items": {"type": "integer"}, "uniqueItems": True},
+     "/uniqueItems", "uniqueItems", [1, 1]),
+    ({"type": "integer", "not": {"const": 3}}, "/not", "not", 3),
+    ({"type": "object",
+      "properties": {"kind": {"type": "string"}, "size": {"type": "integer"}},
+      "if": {"properties": {"kind": {"const": "big"}}},
+      "then": {"properties": {"size": {"minimum": 100}}}},
+     "/if", "if", {"kind": "big", "size": 1}),
+    ({"type": "object",
+      "properties": {"tags": {"type": "array", "items": {"type": "string"},
+                              "uniqueItems": True}}},
+     "/properties/tags/uniqueItems", "uniqueItems", {"tags": ["a", "a"]}),
+    ({"type": "array", "items": {"type": "integer"}, "contains": {"const": 7}},
+     "/contains", "contains", [1, 2]),
+    ({"type": "object", "additionalProperties": {"type": "integer"}, "maxProperties": 1},
+     "/maxProperties", "maxProperties", {"a": 1, "b": 2}),
+    ({"type": "object", "properties": {"a": {"type": "integer"}, "b": {"type": "integer"}},
+      "dependentRequired": {"a": ["b"]}},
+     "/dependentRequired", "dependentRequired", {"a": 1}),
+]
+
+
+@pytest.mark.parametrize(("schema", "pointer", "keyword", "violating"), CASES)
+def test_strict_raises_with_pointer_and_keyword(
+    schema: dict, pointer: str, keyword: str, violating: object
+) -> None:
+    exc = assert_compile_error(schema, UnsupportedSchemaError, pointer=pointer, keyword=keyword)
+    assert "strict=False" in str(exc)
+
+
+@pytest.mark.parametrize(("schema", "pointer", "keyword", "violating"), CASES)
+def test_lenient_lists_and_post_validates(
+    schema: dict, pointer: str, keyword: str, violating: object
+) -> None:
+    grammar = compile(schema, strict=False)
+    assert [(u.pointer, u.keyword, u.post_validated) for u in grammar.unenforced] == [
+        (pointer, keyword, True)
+    ]
+    assert keyword in str(grammar.unenforced[0])
+    text = grammar.serialize(violating)
+    assert grammar.accepts(text), "the rest of the schema is still enforced"
+    errors = grammar.validate(violating)
+    assert errors, f"validate() missed the {keyword} violation in {text}"
+
+
+def test_lenient_grammar_still_enforces_the_rest() -> None:
+    grammar = assert_language(
+        {"type": "array", "items": {"type": "integer"}, "uniqueItems": True, "maxItems": 3},
+        accepts=["[1, 2]", "[1, 1]"],
+        rejects=['["a"]', "[1, 2, 3, 4]"],
+        strict=False,
+    )
+    assert grammar.validate([1, 2]) == []
+    assert grammar.validate([1, 1]) == ["/: [1, 1] has non-unique elements"]
+
+
+def test_validate_reports_the_instance_path() -> None:
+    grammar = compile(CASES[3][0], strict=False)
+    assert grammar.validate({"tags": ["a", "a"]})[0].startswith("/tags: ")
+
+
+@pytest.mark.parametrize(
+    "schema",
+    [
+        {"type": "array", "uniqueItems": False},
+        {"type": "array", "uniqueItems": True, "maxItems": 1},
+        {"type": "integer", "not": False},
+        {"type": "object", "if": {"required": ["a"]}},
+        {"type": "object", "minProperties": 0},
+    ],
+)
+def test_trivially_enforced_forms_are_not_unenforced(schema: dict) -> None:
+    assert compile(schema).unenforced == ()
+
+
+def test_enforced_schema_has_nothing_unenforced() -> None:
+    grammar = compile({"type": "object", "properties": {"a": {"type": "string",
+                                                             "pattern": "^x"}}})
+    assert grammar.unenforced == ()
+    assert grammar.validate({"a": "xy"}) == []
+    assert grammar.validate({"a": "y"}) != []
+
+
+def test_post_validated_format_check_uses_the_format_checker() -> None:
+    grammar = compile({"type": "array", "items": {"type": "string", "format": "date"},
+                       "uniqueItems": True}, strict=False)
+    assert grammar.validate(["2024-02-30"]) != []
