@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from structgen._version import __version__
 from structgen.errors import (
     GrammarLimitError,
     SchemaError,
@@ -12,22 +13,26 @@ from structgen.errors import (
     UnsupportedSchemaError,
     VocabularyError,
 )
-
 from structgen.grammar import Grammar, GrammarStats, compile
-
-__version__ = "0.1.0"
+from structgen.guide import BatchGuide, Guide
+from structgen.index import TokenIndex, Vocabulary, build_index
 
 __all__ = [
+    "BatchGuide",
     "Grammar",
-    "GrammarStats",
-    "compile",
     "GrammarLimitError",
+    "GrammarStats",
+    "Guide",
     "SchemaError",
     "StructgenError",
     "TokenBudgetError",
+    "TokenIndex",
     "ToolCallError",
     "UnsatisfiableSchemaError",
     "UnsupportedSchemaError",
+    "Vocabulary",
     "VocabularyError",
     "__version__",
+    "build_index",
+    "compile",
 ]

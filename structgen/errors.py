@@ -4,7 +4,7 @@
 
     StructgenError
     ├── SchemaError                  not a valid schema, a dangling $ref      (.pointer)
-    │   ├── UnsupportedSchemaError   valid, but the grammar cannot enforce it (.pointer .keyword .hint)
+    │   ├── UnsupportedSchemaError   valid, the grammar cannot enforce it (.keyword .hint)
     │   └── UnsatisfiableSchemaError no instance can exist                    (.pointer)
     ├── GrammarLimitError            a state, size or time budget was exceeded (.limit .reached)
     ├── TokenBudgetError             max_tokens below the shortest valid output
@@ -49,7 +49,9 @@ class SchemaError(StructgenError):
 class UnsupportedSchemaError(SchemaError):
     """A valid schema keyword that the grammar cannot enforce."""
 
-    def __init__(self, message: str, *, pointer: str = "", keyword: str = "", hint: str = "") -> None:
+    def __init__(
+        self, message: str, *, pointer: str = "", keyword: str = "", hint: str = ""
+    ) -> None:
         self.keyword = keyword
         self.hint = hint or (
             "pass strict=False to check this keyword with jsonschema after generation"

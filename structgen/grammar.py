@@ -13,6 +13,7 @@ import jsonschema.validators
 from structgen.automata.build import BuildOptions, build_dfa
 from structgen.automata.dfa import ByteDFA
 from structgen.errors import SchemaError, UnsatisfiableSchemaError
+from structgen.index import TokenIndex, Vocabulary, build_index
 from structgen.schema import ir
 from structgen.schema.from_jsonschema import NormalizeOptions, Unenforced, normalize
 from structgen.schema.serialize import candidates
@@ -69,6 +70,14 @@ class Grammar:
             f"Grammar(states={self.stats.states}, classes={self.stats.classes}, "
             f"unenforced={len(self.unenforced)})"
         )
+
+    def index(self, vocab: Vocabulary, *, cache_dir: str | None = None) -> TokenIndex:
+        """Bind this grammar to a vocabulary: token masks, computed lazily per state.
+
+        Per-vocabulary structures are shared between grammars; with ``cache_dir`` the
+        index is also kept on disk (written atomically, checked when read).
+        """
+        return build_index(self, vocab, cache_dir=cache_dir)
 
     def accepts(self, text: str | bytes) -> bool:
         """Whether ``text`` is, as a whole, a member of the grammar's language."""
@@ -128,7 +137,7 @@ def _load(schema: Any) -> Any:
     return schema
 
 
-def compile(  # noqa: A001 - the verb users expect, as re.compile
+def compile(
     schema: Any,
     *,
     strict: bool = True,

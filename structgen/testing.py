@@ -19,7 +19,9 @@ __all__ = [
     "assert_language",
     "assert_round_trip",
     "grammar_of",
+    "inline_refs",
     "json_dumps",
+    "schema_instances",
     "texts_of",
 ]
 
@@ -124,3 +126,109 @@ def texts_of(values: Iterable[Any], grammar: Grammar | None = None) -> Iterator[
     """Each value written with :func:`json_dumps`."""
     for value in values:
         yield json_dumps(value, grammar)
+
+
+def inline_refs(schema: Any, max_depth: int) -> Any:
+    """``schema`` with local ``$ref``s replaced by their targets, recursion cut at depth.
+
+    A reference already entered ``max_depth`` times on the current path becomes
+    ``false``, as structgen cuts recursion; siblings of ``$ref`` stay (draft 2020-12).
+    Generators that cannot follow recursive references (hypothesis-jsonschema) can then
+    draw exactly the instances a grammar with ``max_recursion_depth=max_depth`` admits.
+    """
+    from structgen.schema.refs import Registry
+
+    registry = Registry(schema)
+
+    def walk(node: Any, active: dict[str, int]) -> Any:
+        if isinstance(node, list):
+            return [walk(v, active) for v in node]
+        if not isinstance(node, dict):
+            return node
+        out = {k: walk(v, active) for k, v in node.items()
+               if k not in ("$ref", "$defs", "definitions")}
+        ref = node.get("$ref")
+        if isinstance(ref, str):
+            if active.get(ref, 0) >= max_depth:
+                return False
+            target, _, _ = registry.resolve(ref, registry.root_base, "")
+            inner = walk(target, {**active, ref: active.get(ref, 0) + 1})
+            if not out:
+                return inner
+            out = {"allOf": [inner, *out.pop("allOf", [])], **out}
+        return out
+
+    return walk(schema, {})
+
+
+_STOP = object()
+
+
+def _draft7_arrays(schema: Any) -> Any:
+    """``prefixItems``/``items`` rewritten as draft-07 ``items``/``additionalItems``.
+
+    hypothesis-jsonschema 0.23 knows arrays only in the draft-07 spelling.
+    """
+    if isinstance(schema, list):
+        return [_draft7_arrays(v) for v in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {k: _draft7_arrays(v) for k, v in schema.items()}
+    if "prefixItems" in out:
+        prefix = out.pop("prefixItems")
+        if "items" in out:
+            out["additionalItems"] = out.pop("items")
+        out["items"] = prefix
+    return out
+
+
+def _patch_hypothesis_jsonschema() -> None:
+    """Let hypothesis-jsonschema 0.23 drive Hypothesis versions whose ``many`` lost ``more()``.
+
+    hypothesis-jsonschema builds objects with ``cu.many(...).more()``; newer Hypothesis
+    spells that loop ``with many(...) as elements: for _ in elements``. The adapter
+    below keeps the old calls on top of the new protocol.
+    """
+    import types
+
+    import hypothesis.internal.conjecture.utils as cu
+    import hypothesis_jsonschema._from_schema as from_schema_module
+
+    if hasattr(cu.many, "more") or getattr(from_schema_module, "_structgen_patched", False):
+        return
+
+    class _Many:
+        def __init__(self, data: Any, **kwargs: Any) -> None:
+            self._many = cu.many(data, **kwargs)
+            self._many.__enter__()
+            self._elements = iter(self._many)
+
+        def more(self) -> bool:
+            if next(self._elements, _STOP) is _STOP:
+                self._many.__exit__(None, None, None)
+                return False
+            return True
+
+        def reject(self, why: str | None = None) -> None:
+            self._many.reject(why)
+
+    patched = types.SimpleNamespace(**vars(cu))
+    patched.many = _Many
+    from_schema_module.cu = patched  # type: ignore[attr-defined]
+    from_schema_module._structgen_patched = True  # type: ignore[attr-defined]
+
+
+def schema_instances(schema: Any) -> Any:
+    """A Hypothesis strategy for instances of ``schema`` (hypothesis-jsonschema).
+
+    Adds strategies for formats hypothesis-jsonschema does not know but jsonschema's
+    format checker asserts (``uuid``, ``duration``), so generated strings are valid.
+    """
+    _patch_hypothesis_jsonschema()
+    from hypothesis import strategies as st
+    from hypothesis_jsonschema import from_schema
+
+    return from_schema(_draft7_arrays(schema), custom_formats={
+        "uuid": st.uuids().map(str),
+        "duration": st.from_regex(r"\AP[1-9][0-9]{0,2}[DW]\Z"),
+    })

@@ -38,7 +38,8 @@ def demo(
         verdict = "-"
         if example_file.exists():
             examples = json.loads(example_file.read_text(encoding="utf-8"))
-            verdict = "yes" if all(grammar.accepts(grammar.serialize(e)) for e in examples) else "NO"
+            accepted = all(grammar.accepts(grammar.serialize(e)) for e in examples)
+            verdict = "yes" if accepted else "NO"
         typer.echo(
             f"{path.stem:<18} {grammar.stats.states:>7} {grammar.stats.classes:>7} "
             f"{grammar.stats.build_s * 1000:>9.1f}  {verdict}"
@@ -48,7 +49,9 @@ def demo(
 @app.command("compile")
 def compile_command(
     schema: Annotated[Path, typer.Argument(help="A JSON Schema file.")],
-    strict: Annotated[bool, typer.Option(help="Refuse keywords the grammar cannot enforce.")] = True,
+    strict: Annotated[
+        bool, typer.Option(help="Refuse keywords the grammar cannot enforce.")
+    ] = True,
     stats: Annotated[bool, typer.Option(help="Print sizes and build time.")] = True,
 ) -> None:
     """Compile one schema; print its automaton's size and what it leaves unenforced."""

@@ -44,10 +44,7 @@ def _same_length(lo: str, hi: str) -> Iterator[tuple[str, int, int, int]]:
         for p, a, b, t in _same_length(lo[i + 1 :], "9" * tail):
             yield prefix + lo[i] + p, a, b, t
         low_start = low_digit + 1
-    if hi[i + 1 :] == "9" * tail:
-        high_end = high_digit
-    else:
-        high_end = high_digit - 1
+    high_end = high_digit if hi[i + 1 :] == "9" * tail else high_digit - 1
     if low_start <= high_end:
         yield prefix, low_start, high_end, tail
     if hi[i + 1 :] != "9" * tail:

@@ -281,11 +281,17 @@ def tokens_to_accept_reference(
     transitions: npt.NDArray[np.int32],
     class_of: npt.NDArray[np.int32],
     accepting: npt.NDArray[np.bool_],
+    bytes_to_accept: npt.NDArray[np.int32] | None = None,
 ) -> list[int]:
-    """Pure-Python exact minimum: every token from every state, then breadth-first search.
+    """Pure-Python twin of :func:`tokens_to_accept`: every token from every state, then
+    breadth-first search.
 
     ``token_symbols[t]`` is the symbol string of token ``t`` (bytes, or ``[256 + i]`` for a
-    grammar special token), ``None`` for tokens that never write.
+    grammar special token), ``None`` for tokens that never write. Without
+    ``bytes_to_accept`` every token move counts (the exact minimum, as with a ``graph``
+    covering every state); with it only what the fast default counts: single-symbol tokens,
+    and tokens each of whose symbols lowers ``bytes_to_accept`` by one without passing an
+    accepting state before the last.
     """
     rows = transitions.tolist()
     classes = [int(c) for c in class_of]
@@ -293,14 +299,21 @@ def tokens_to_accept_reference(
     reverse: list[set[int]] = [set() for _ in range(n_states)]
     for s in range(n_states):
         for symbols in token_symbols:
-            if symbols is None:
+            if not symbols:
                 continue
             q = s
-            for sym in symbols:
-                q = rows[q][classes[sym]]
+            on_path = not accepting[s]
+            for k, sym in enumerate(symbols):
+                p, q = q, rows[q][classes[sym]]
                 if q < 0:
                     break
-            if q >= 0:
+                if bytes_to_accept is not None and (
+                    bytes_to_accept[q] != bytes_to_accept[p] - 1 or (k > 0 and accepting[p])
+                ):
+                    on_path = False
+            if q < 0:
+                continue
+            if bytes_to_accept is None or len(symbols) == 1 or on_path:
                 reverse[q].add(s)
     dist = [UNREACHABLE] * n_states
     queue: deque[int] = deque()

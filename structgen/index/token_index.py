@@ -12,6 +12,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import numpy.typing as npt
 
+from structgen._version import __version__
 from structgen.automata.dfa import ByteDFA
 from structgen.index.cache import DiskCache, cache_key
 from structgen.index.collapse import collapse
@@ -500,12 +501,10 @@ class TokenIndex:
 
     def _cache_key(self) -> str:
         if self._key is None:
-            import structgen
-
             dfa = self.dfa
             self._key = cache_key(
                 "TokenIndex",
-                structgen.__version__,
+                __version__,
                 self.vocab.fingerprint,
                 json.dumps(list(self.special_tokens)),
                 repr(self._transitions.shape),

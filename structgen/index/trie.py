@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from structgen._version import __version__
 from structgen.index._jit import jit
 from structgen.index.cache import DiskCache, cache_key
 from structgen.index.vocabulary import Vocabulary
@@ -141,9 +142,7 @@ def vocabulary_trie(vocab: Vocabulary, *, cache: DiskCache | None = None) -> Tri
     trie: Trie | None = None
     key = ""
     if cache is not None:
-        import structgen
-
-        key = cache_key("Trie", structgen.__version__, vocab.fingerprint)
+        key = cache_key("Trie", __version__, vocab.fingerprint)
         arrays = cache.load(key)
         if arrays is not None and set(arrays) == set(_ARRAY_NAMES):
             trie = Trie.from_arrays(arrays)  # type: ignore[arg-type]

@@ -8,7 +8,7 @@ quoted local parts, domain names or address literals); durations follow RFC 3339
 
 from __future__ import annotations
 
-__all__ = ["FORMATS"]
+__all__ = ["FORMATS", "PARTIAL_FORMATS"]
 
 _D = "[0-9]"
 _YEAR = f"{_D}{{4}}"
@@ -57,8 +57,31 @@ _DUR_DATE = (
     f"(?:{_DIGITS}D|{_DIGITS}M(?:{_DIGITS}D)?|{_DIGITS}Y(?:{_DIGITS}M(?:{_DIGITS}D)?)?)"
 )
 _DURATION = f"P(?:{_DUR_DATE}(?:{_DUR_TIME})?|{_DUR_TIME}|{_DIGITS}W)"
-_URI_CHAR = "(?:[A-Za-z0-9\\-._~:/?#\\[\\]@!$&'()*+,;=]|%[0-9A-Fa-f]{2})"
-_URI = f"[A-Za-z][A-Za-z0-9+.\\-]*:{_URI_CHAR}*"
+# RFC 3986, collected ABNF, as regexes.
+_UNRESERVED = "[A-Za-z0-9._~-]"
+_PCT = "%[0-9A-Fa-f]{2}"
+_SUB_DELIMS = "[!$&'()*+,;=]"
+_PCHAR = f"(?:{_UNRESERVED}|{_PCT}|{_SUB_DELIMS}|[:@])"
+_USERINFO = f"(?:{_UNRESERVED}|{_PCT}|{_SUB_DELIMS}|:)*"
+_IP_LITERAL = (
+    f"\\[(?:{_IPV6}|v{_HEX}+\\.(?:{_UNRESERVED}|{_SUB_DELIMS}|:)+)\\]"
+)
+_REG_NAME = f"(?:{_UNRESERVED}|{_PCT}|{_SUB_DELIMS})*"
+_AUTHORITY = f"(?:{_USERINFO}@)?(?:{_IP_LITERAL}|{_REG_NAME})(?::[0-9]*)?"
+_SEGMENT = f"{_PCHAR}*"
+_SEGMENT_NZ = f"{_PCHAR}+"
+_SEGMENT_NZ_NC = f"(?:{_UNRESERVED}|{_PCT}|{_SUB_DELIMS}|@)+"
+_PATH_ABEMPTY = f"(?:/{_SEGMENT})*"
+_PATH_ABSOLUTE = f"/(?:{_SEGMENT_NZ}(?:/{_SEGMENT})*)?"
+_PATH_ROOTLESS = f"{_SEGMENT_NZ}(?:/{_SEGMENT})*"
+_PATH_NOSCHEME = f"{_SEGMENT_NZ_NC}(?:/{_SEGMENT})*"
+_QUERY = f"(?:{_PCHAR}|[/?])*"
+_TAIL = f"(?:\\?{_QUERY})?(?:#{_QUERY})?"
+_SCHEME = "[A-Za-z][A-Za-z0-9+.-]*"
+_URI = (
+    f"{_SCHEME}:(?://{_AUTHORITY}{_PATH_ABEMPTY}|{_PATH_ABSOLUTE}|{_PATH_ROOTLESS})?{_TAIL}"
+)
+_RELATIVE = f"(?://{_AUTHORITY}{_PATH_ABEMPTY}|{_PATH_ABSOLUTE}|{_PATH_NOSCHEME})?{_TAIL}"
 
 FORMATS: dict[str, str] = {
     "date": f"^{_DATE}$",
@@ -70,6 +93,11 @@ FORMATS: dict[str, str] = {
     "hostname": f"^{_HOSTNAME}$",
     "email": f"^{_EMAIL}$",
     "uri": f"^{_URI}$",
-    "uri-reference": f"^{_URI_CHAR}*$",
+    "uri-reference": f"^(?:{_URI}|{_RELATIVE})$",
     "duration": f"^{_DURATION}$",
+}
+
+# Enforced as far as a regular language goes; the rest is checked after generation.
+PARTIAL_FORMATS: dict[str, str] = {
+    "hostname": "the 253-character total and A-label (punycode) validity",
 }

@@ -22,8 +22,8 @@ from structgen.errors import (
     UnsupportedSchemaError,
 )
 from structgen.schema import ir
-from structgen.schema.formats import FORMATS
-from structgen.schema.keywords import ANNOTATIONS, KEYWORDS
+from structgen.schema.formats import FORMATS, PARTIAL_FORMATS
+from structgen.schema.keywords import KEYWORDS
 from structgen.schema.patterns import PatternError, parse_ecma
 from structgen.schema.refs import Registry
 
@@ -210,7 +210,9 @@ class _Normalizer:
         self._merge(flat, ref, depth=0)
         return flat
 
-    def _merge(self, flat: _Flat, ref: Ref, depth: int, chain: frozenset[int] = frozenset()) -> None:
+    def _merge(
+        self, flat: _Flat, ref: Ref, depth: int, chain: frozenset[int] = frozenset()
+    ) -> None:
         schema, base, pointer = ref
         if depth > 64:
             raise SchemaError("allOf/$ref chain nests more than 64 levels", pointer=pointer)
@@ -333,7 +335,15 @@ class _Normalizer:
                 flat.patterns.append(pattern)
         if "format" in schema:
             name = schema["format"]
-            if name in FORMATS:
+            if name in PARTIAL_FORMATS and self.options.unknown_formats == "error":
+                self.unsupported(f"{pointer}/format", "format",
+                                 f"{name!r} is enforced except {PARTIAL_FORMATS[name]}")
+                flat.formats.append(name)
+            elif name in FORMATS:
+                if name in PARTIAL_FORMATS:
+                    self.unenforced.append(Unenforced(
+                        f"{pointer}/format", "format", f"{PARTIAL_FORMATS[name]} of {name!r}"
+                    ))
                 flat.formats.append(name)
             elif self.options.unknown_formats == "error":
                 self.unsupported(f"{pointer}/format", "format", f"unknown format {name!r}")
@@ -575,9 +585,11 @@ class _Normalizer:
             if high[0] < 0:
                 return ir.Never()
             high = None
-        if low is not None and high is not None:
-            if low[0] > high[0] or (low[0] == high[0] and (low[1] or high[1])):
-                return ir.Never()
+        if (
+            low is not None and high is not None
+            and (low[0] > high[0] or (low[0] == high[0] and (low[1] or high[1])))
+        ):
+            return ir.Never()
         return ir.NumberNode(
             minimum=low[0] if low else None,
             maximum=high[0] if high else None,

@@ -44,7 +44,8 @@ KEYWORDS: dict[str, tuple[str, Status, str]] = {
     "required": ("Object", "enforced", ""),
     "additionalProperties": ("Object", "enforced", "absent means forbidden unless "
                              "`spec_faithful=True`"),
-    "patternProperties": ("Object", "enforced", "keys are split by which patterns they match"),
+    "patternProperties": ("Object", "enforced", "keys are split by which patterns they match "
+                          "(up to 4 patterns per object)"),
     "propertyNames": ("Object", "enforced", "string constraints only"),
     "minProperties": ("Object", "post-validated", ""),
     "maxProperties": ("Object", "post-validated", ""),
@@ -56,8 +57,9 @@ KEYWORDS: dict[str, tuple[str, Status, str]] = {
     "maxLength": ("String", "enforced", "in code points"),
     "pattern": ("String", "enforced", "ECMA-262 subset; lookaround and backreferences are "
                 "unsupported"),
-    "format": ("String", "partial", "date, time, date-time, uuid, email, uri, uri-reference, "
-               "ipv4, ipv6, hostname; other formats are annotations"),
+    "format": ("String", "partial", "date, time, date-time, duration, uuid, email, uri, "
+               "uri-reference, ipv4, ipv6 exact; hostname without its total length; other "
+               "formats are annotations"),
     "minimum": ("Number", "enforced", "exact for decimals written without exponent"),
     "maximum": ("Number", "enforced", "exact for decimals written without exponent"),
     "exclusiveMinimum": ("Number", "enforced", "draft-04 boolean form too"),
@@ -73,3 +75,13 @@ ANNOTATIONS = frozenset(
         "discriminator", "xml", "externalDocs", "$dynamicAnchor", "$recursiveAnchor",
     }
 )
+
+
+def support_table() -> str:
+    """The keyword table of ``docs/json_schema.md``, grouped Core / Array / Object / ..."""
+    lines = ["| Keyword | Group | Status | Notes |", "|---|---|---|---|"]
+    for group in ("Core", "Array", "Object", "String", "Number"):
+        for keyword, (kw_group, status, note) in KEYWORDS.items():
+            if kw_group == group:
+                lines.append(f"| `{keyword}` | {group} | {status} | {note} |")
+    return "\n".join(lines)

@@ -21,11 +21,9 @@ def candidates(
     Unions can declare different key orders, so the caller keeps the first candidate its
     automaton accepts; at most 64 are tried.
     """
-    count = 0
     style = (separators[0], separators[1], ensure_ascii)
-    for text in _texts(node, value, style):
+    for count, text in enumerate(_texts(node, value, style), start=1):
         yield text
-        count += 1
         if count >= _MAX_CANDIDATES:
             return
 

@@ -140,6 +140,12 @@ class TestUtf8Lowering:
             {"type": "string", "minLength": 1, "maxLength": 1},
             accepts=[json.dumps(c, ensure_ascii=False) for c in self.BOUNDARIES]
             + [json.dumps(c) for c in self.BOUNDARIES],
+            unicode_escapes=True,
+        )
+        assert_language(
+            {"type": "string", "minLength": 1, "maxLength": 1},
+            accepts=[json.dumps(c, ensure_ascii=False) for c in self.BOUNDARIES],
+            unicode_escapes=False,
         )
 
     @pytest.mark.parametrize(
@@ -171,6 +177,7 @@ class TestUtf8Lowering:
             + ['"\\u00e0"', '"\\u4E00"'],
             rejects=[json.dumps(c, ensure_ascii=False)
                      for c in ["\u00df", "\u4e01", "a", "\U00010000"]],
+            unicode_escapes=True,
         )
 
     def test_negated_class_includes_astral_characters(self) -> None:
@@ -178,6 +185,7 @@ class TestUtf8Lowering:
             {"type": "string", "pattern": "^[^a]$"},
             accepts=['"😀"', '"\\ud83d\\ude00"', '"b"', '"\\u0000"'],
             rejects=['"a"', '"\\u0061"', '"😀😀"'],
+            unicode_escapes=True,
         )
 
     def test_escaped_surrogate_pairs_must_pair_up(self) -> None:
@@ -185,4 +193,5 @@ class TestUtf8Lowering:
             {"type": "string"},
             accepts=['"\\ud83d\\ude00"', '"\\uDBFF\\uDFFF"'],
             rejects=['"\\ude00\\ud83d"', '"\\ud83d\\u0041"'],
+            unicode_escapes=True,
         )

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from structgen import compile
 from structgen.testing import assert_language
 

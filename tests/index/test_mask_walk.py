@@ -44,6 +44,9 @@ def test_random_dfas_and_vocabularies(seed: int) -> None:
             )
             assert np.array_equal(words, expected)
             assert allowed == len(bits(expected)) and max_cost == -1
+            plain = np.zeros(n_words, dtype=np.uint32)  # the run-emitting kernel
+            assert walk(tr, dfa.transitions, classes, state, words=plain) == (allowed, -1, 0)
+            assert np.array_equal(plain, expected)
             assert set(targets[:n_targets].tolist()) == _end_states(vocab, dfa, state)
             assert n_targets == len(set(targets[:n_targets].tolist()))
             for limit in (-1, 1, 3):

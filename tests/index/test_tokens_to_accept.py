@@ -47,6 +47,10 @@ def test_random_exact_matches_reference_and_default_is_an_upper_bound(
     default = index.tokens_to_accept().copy()
     assert not index.tokens_to_accept_is_exact
     _assert_achievable(index, default)
+    bound = tokens_to_accept_reference(
+        _symbols(index), dfa.transitions, dfa.class_of, dfa.accepting, dfa.bytes_to_accept
+    )
+    assert default.tolist() == bound
     exact = index.tokens_to_accept(exact=True)
     assert index.tokens_to_accept_is_exact
     reference = tokens_to_accept_reference(

@@ -109,6 +109,16 @@ def test_untyped_items_accept_any_value() -> None:
         {"type": "array"},
         accepts=['[null, true, 1, -2.5e3, "s", [], {}, [[1]], {"a": [1, {"b": null}]}]'],
         rejects=["[nul]", "[1 2]"],
+        any_value_depth=3,
+    )
+
+
+def test_unconstrained_values_nest_to_any_value_depth() -> None:
+    assert_language(
+        {"type": "array"},
+        accepts=["[1]", "[[1]]", '[{"a": 1}]', "[[]]"],
+        rejects=["[[[1]]]", '[{"a": [1]}]', '[[{"a": 1}]]'],
+        any_value_depth=1,
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 import json
-from typing import Literal, Optional
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
@@ -20,7 +20,7 @@ class Color(enum.Enum):
 class Address(BaseModel):
     model_config = ConfigDict(extra="forbid")
     city: str = Field(min_length=1, max_length=20)
-    zip: Optional[str] = Field(default=None, pattern=r"^[0-9]{5}$")
+    zip: str | None = Field(default=None, pattern=r"^[0-9]{5}$")
 
 
 class Person(BaseModel):
@@ -28,7 +28,7 @@ class Person(BaseModel):
     name: str
     age: int = Field(ge=0, le=150)
     tags: list[str] = Field(default_factory=list, max_length=3)
-    address: Optional[Address] = None
+    address: Address | None = None
     kind: Literal["a", "b"] = "a"
     color: Color = Color.RED
     score: float = 0.0
@@ -96,7 +96,7 @@ def test_pydantic_type_adapter() -> None:
 def test_pydantic_recursive_model() -> None:
     class Node(BaseModel):
         value: int
-        next: Optional[Node] = None
+        next: Node | None = None
 
     assert_language(
         Node,

@@ -64,6 +64,7 @@ def test_key_spelling_may_use_escapes() -> None:
         {"type": "object", "properties": {"é": {"type": "integer"}}, "required": ["é"]},
         accepts=['{"é": 1}', '{"\\u00e9": 1}'],
         rejects=['{"e": 1}'],
+        unicode_escapes=True,
     )
 
 

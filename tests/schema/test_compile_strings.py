@@ -27,6 +27,17 @@ class TestJsonStrings:
                      '"\\uFFFF"', '"/"', '"\'"'],
             rejects=['"\\"', '"\\a"', '"\\x41"', '"\\u12"', '"\\u12G4"', '"\n"', '"\t"',
                      '"\x00"', '"\x1f"', '"a"b"', '"abc'],
+            unicode_escapes=True,
+        )
+
+    def test_without_unicode_escapes(self) -> None:
+        # Short escapes stay; \uXXXX goes, so controls without a short escape cannot
+        # be written (a documented trade-off of unicode_escapes=False).
+        assert_language(
+            {"type": "string"},
+            accepts=['"\\""', '"\\\\"', '"\\/"', '"\\b\\f\\n\\r\\t"', '"é😀"'],
+            rejects=['"\\u0041"', '"\\u00e9"', '"\\u0000"', '"\x00"', '"\\ud83d\\ude00"'],
+            unicode_escapes=False,
         )
 
     def test_utf8_is_checked(self) -> None:
@@ -44,6 +55,7 @@ class TestLength:
             {"type": "string", "minLength": 2, "maxLength": 3},
             accepts=q("ab", "abc", "  ", "a\u00e9"),
             rejects=q("", "a", "abcd", "abcde"),
+            unicode_escapes=True,
         )
 
     def test_length_counts_code_points_not_bytes(self) -> None:
@@ -52,6 +64,15 @@ class TestLength:
             {"type": "string", "minLength": 2, "maxLength": 2},
             accepts=raw("éé", "€€", "😀😀", "a😀") + q("éé", "😀😀", "a😀"),
             rejects=raw("é", "😀", "ééé", "😀😀😀") + q("é", "😀", "😀😀😀"),
+            unicode_escapes=True,
+        )
+
+    def test_length_of_raw_text_without_unicode_escapes(self) -> None:
+        assert_language(
+            {"type": "string", "minLength": 2, "maxLength": 2},
+            accepts=raw("éé", "€€", "😀😀", "a😀", "\n\t"),
+            rejects=raw("é", "😀", "ééé", "😀😀😀", "abc"),
+            unicode_escapes=False,
         )
 
     def test_escapes_count_as_one_character(self) -> None:
@@ -59,11 +80,13 @@ class TestLength:
             {"type": "string", "maxLength": 1},
             accepts=['"\\n"', '"\\u0041"', '"\\\\"', '"\\""', '"\\ud83d\\ude00"', '""'],
             rejects=['"\\n\\n"', '"\\u0041\\u0041"', '"ab"'],
+            unicode_escapes=True,
         )
         assert_language(
             {"type": "string", "minLength": 2},
             accepts=['"\\n\\t"', '"\\u00e9\\u00e9"'],
             rejects=['"\\n"', '"\\ud83d\\ude00"'],
+            unicode_escapes=True,
         )
 
     def test_zero_max_length(self) -> None:
@@ -76,6 +99,7 @@ class TestPattern:
             {"type": "string", "pattern": "a"},
             accepts=q("a", "xax", "aaa", "ba", "ab", "\u0061") + ['"\\u0061"'],
             rejects=q("", "b", "xyz", "A"),
+            unicode_escapes=True,
         )
 
     def test_anchored_both_ends(self) -> None:
@@ -110,6 +134,12 @@ class TestPattern:
             {"type": "string", "pattern": "^a.b$"},
             accepts=q("axb", "a b", "a\tb", "aéb", "a😀b") + raw("aéb", "a😀b"),
             rejects=q("ab", "a\nb", "a\rb", "a\u2028b", "a\u2029b", "axxb"),
+            unicode_escapes=True,
+        )
+        assert_language(
+            {"type": "string", "pattern": "^a.b$"},
+            accepts=raw("axb", "aéb", "a😀b"),
+            rejects=raw("a\nb", "a\rb", "a\u2028b", "a\u2029b"),
         )
 
     def test_digit_class_is_ascii(self) -> None:
@@ -117,6 +147,7 @@ class TestPattern:
             {"type": "string", "pattern": "^\\d{3}$"},
             accepts=q("123", "000"),
             rejects=q("12", "1234", "12a", "١٢٣") + raw("١٢٣"),
+            unicode_escapes=True,
         )
 
     def test_word_and_space_classes(self) -> None:
@@ -131,6 +162,7 @@ class TestPattern:
             {"type": "string", "pattern": "^[a-c]+[^x]$"},
             accepts=q("abcd", "ab\n", "aé", "aa"),
             rejects=q("abx", "a", "dd"),
+            unicode_escapes=True,
         )
 
     def test_quantifiers(self) -> None:
@@ -146,6 +178,7 @@ class TestPattern:
             {"type": "string", "pattern": '^"[é]\\\\$'},
             accepts=['"\\"é\\\\"', '"\\u0022\\u00e9\\u005c"', '"\\"\\u00E9\\\\"'],
             rejects=['"\\"e\\\\"', '"\\"é\\\\x"', '"é\\\\"'],
+            unicode_escapes=True,
         )
 
     def test_unicode_escape_in_pattern(self) -> None:
@@ -153,6 +186,7 @@ class TestPattern:
             {"type": "string", "pattern": "^\\u00e9+$"},
             accepts=q("é", "éé") + raw("é"),
             rejects=q("e", ""),
+            unicode_escapes=True,
         )
 
     def test_pattern_together_with_length(self) -> None:

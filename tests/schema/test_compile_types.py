@@ -109,6 +109,7 @@ class TestEnumConst:
             {"const": "café"},
             accepts=['"café"', '"caf\\u00e9"', '"caf\\u00E9"', '"\\u0063af\\u00e9"'],
             rejects=['"cafe"', '"caf\\u00e8"', '"café "', '"caf\\u00e"'],
+            unicode_escapes=True,
         )
 
     def test_astral_const_accepts_raw_and_surrogate_pair(self) -> None:
@@ -117,6 +118,7 @@ class TestEnumConst:
             accepts=['"😀"', '"\\ud83d\\ude00"', '"\\uD83D\\uDE00"', '"日本"',
                      '"\\u65e5\\u672c"'],
             rejects=['"\\ud83d"', '"\\ude00\\ud83d"', '"😁"', '"日"'],
+            unicode_escapes=True,
         )
 
     def test_escapes_in_enum_strings(self) -> None:
@@ -129,7 +131,22 @@ class TestEnumConst:
                 '"tab\\t"', '"/"', '"\\/"',
             ],
             rejects=['"say "hi""', '"line\nbreak"', '"tab\t"', '"back\\slash"'],
+            unicode_escapes=True,
         )
+
+    def test_without_unicode_escapes_non_ascii_is_written_raw(self) -> None:
+        # unicode_escapes=False (the generation default) drops \uXXXX spellings only.
+        assert_language(
+            {"enum": ["café", 'say "hi"', "line\nbreak", "😀"]},
+            accepts=['"café"', '"say \\"hi\\""', '"line\\nbreak"', '"😀"'],
+            rejects=['"caf\\u00e9"', '"say \\u0022hi\\u0022"', '"line\\u000abreak"',
+                     '"\\ud83d\\ude00"'],
+            unicode_escapes=False,
+        )
+
+    def test_spec_faithful_turns_unicode_escapes_on(self) -> None:
+        assert_language({"const": "café"}, accepts=['"café"', '"caf\\u00e9"'],
+                        spec_faithful=True)
 
     def test_enum_values_are_filtered_by_sibling_keywords(self) -> None:
         assert_language(

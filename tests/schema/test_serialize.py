@@ -29,10 +29,17 @@ def test_uses_the_grammar_separators() -> None:
     assert compile(OBJ, separators=(" ,", "=")).serialize(value) == '{"b"=1 ,"a"="x"}'
 
 
-def test_non_ascii_is_escaped_as_json_dumps_does() -> None:
-    grammar = compile({"type": "string", "maxLength": 3})
+def test_non_ascii_is_escaped_when_the_grammar_takes_unicode_escapes() -> None:
+    grammar = compile({"type": "string", "maxLength": 3}, unicode_escapes=True)
     text = grammar.serialize("é😀")
     assert text == json.dumps("é😀")
+    assert grammar.accepts(text)
+
+
+def test_non_ascii_is_raw_when_the_grammar_takes_no_unicode_escapes() -> None:
+    grammar = compile({"type": "string", "maxLength": 3}, unicode_escapes=False)
+    text = grammar.serialize("é😀")
+    assert text == json.dumps("é😀", ensure_ascii=False)
     assert grammar.accepts(text)
 
 
