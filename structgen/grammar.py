@@ -18,7 +18,7 @@ from structgen.schema import ir
 from structgen.schema.from_jsonschema import NormalizeOptions, Unenforced, normalize
 from structgen.schema.serialize import candidates
 
-__all__ = ["Grammar", "GrammarStats", "compile"]
+__all__ = ["Grammar", "GrammarStats", "compile", "compile_node"]
 
 Whitespace = Literal["default", "compact", "flexible"]
 
@@ -227,6 +227,39 @@ def compile(
             "any_value_depth": any_value_depth, "max_whitespace": max_whitespace,
             "unknown_formats": unknown_formats, "unicode_escapes": build.unicode_escapes,
         },
+    )
+
+
+def compile_node(
+    node: ir.Node,
+    *,
+    special_tokens: tuple[str, ...] = (),
+    schema: Any = None,
+    unenforced: tuple[Unenforced, ...] = (),
+    separators: tuple[str, str] = (", ", ": "),
+    unicode_escapes: bool = False,
+    state_budget: int = 200_000,
+    timeout_s: float = 30.0,
+) -> Grammar:
+    """Compile an IR tree built by hand, e.g. a prompt format around JSON values.
+
+    ``special_tokens`` names the tokens ``ir.Special`` nodes refer to; each becomes one
+    symbol of the automaton, matched by the vocabulary token with that text.
+    """
+    started = time.perf_counter()
+    build = BuildOptions(
+        item_separator=separators[0],
+        key_separator=separators[1],
+        unicode_escapes=unicode_escapes,
+        special_tokens=special_tokens,
+        state_budget=state_budget,
+        timeout_s=timeout_s,
+    )
+    return _from_node(
+        node, build, schema=schema, unenforced=unenforced, started=started,
+        normalized=started,
+        options={"separators": separators, "unicode_escapes": unicode_escapes,
+                 "special_tokens": special_tokens},
     )
 
 

@@ -21,6 +21,7 @@ __all__ = ["BuildOptions", "build_dfa"]
 
 Whitespace = Literal["default", "compact", "flexible"]
 _COMPOSITE = (ir.AnyValue, ir.ArrayNode, ir.ObjectNode)
+_VALUES = (*_COMPOSITE, ir.IntegerNode, ir.NumberNode, ir.StringNode)
 _WS_MASK = byte_mask(0x20, 0x20) | byte_mask(0x09, 0x0A) | byte_mask(0x0D, 0x0D)
 
 
@@ -44,7 +45,12 @@ def build_dfa(node: ir.Node, options: BuildOptions) -> ByteDFA | None:
     nfa = NFA(max_states=options.state_budget * 4, timeout_s=options.timeout_s)
     builder = _Builder(nfa, options)
     start, end = nfa.state(), nfa.state()
-    builder.add(node, start, end)
+    if builder.flexible:  # whitespace may also trail the document
+        body_end = nfa.state()
+        builder.add(node, start, body_end)
+        builder.ws(body_end, end)
+    else:
+        builder.add(node, start, end)
     return from_nfa(
         nfa, start, end, n_symbols=256 + len(options.special_tokens),
         max_states=options.state_budget,
@@ -83,15 +89,33 @@ class _Builder:
             self.nfa.epsilon(nxt, dst)
             cur = nxt
 
+    @property
+    def flexible(self) -> bool:
+        return self.options.whitespace == "flexible"
+
     def punct(self, src: int, dst: int, data: str) -> None:
-        """A structural token with the policy's whitespace around it."""
-        if self.options.whitespace == "flexible":
-            a, b = self.new(), self.new()
-            self.ws(src, a)
-            self.text(a, b, data.strip() or data)
-            self.ws(b, dst)
-        else:
+        """A structural token. In the flexible policy every gap between two tokens gets
+        one whitespace run, placed before the second token: so closing brackets and
+        separators carry it, while values (opening brackets included) get it in `add`.
+        """
+        if not self.flexible:
             self.text(src, dst, data)
+            return
+        token = data.strip() or data
+        if token in "{[":
+            self.text(src, dst, token)
+            return
+        a = self.new()
+        self.ws(src, a)
+        self.text(a, dst, token)
+
+    def before_token(self, src: int) -> int:
+        """The state after the optional whitespace that may precede a token."""
+        if not self.flexible:
+            return src
+        after = self.new()
+        self.ws(src, after)
+        return after
 
     def item_sep(self, src: int, dst: int) -> None:
         self.punct(src, dst, self.options.item_separator)
@@ -101,6 +125,8 @@ class _Builder:
 
     # -- dispatch -------------------------------------------------------------------
     def add(self, node: ir.Node, src: int, dst: int) -> None:
+        if isinstance(node, _VALUES) and node is not self.building:
+            src = self.before_token(src)
         if isinstance(node, _COMPOSITE) and node is not self.building:
             # Minimize each composite value once and embed copies of the small DFA:
             # repeated $defs and unconstrained values then cost their minimal size.
@@ -140,6 +166,7 @@ class _Builder:
             self._value(json.loads(text), src, dst)
 
     def _value(self, value: Any, src: int, dst: int) -> None:
+        src = self.before_token(src)
         if isinstance(value, str):
             self._string_text(value, src, dst)
         elif isinstance(value, bool) or value is None:
@@ -166,7 +193,7 @@ class _Builder:
                 if i:
                     self.item_sep(cur, (cur2 := self.new()))
                     cur = cur2
-                self._string_text(key, cur, (k := self.new()))
+                self._string_text(key, self.before_token(cur), (k := self.new()))
                 self.key_sep(k, (v := self.new()))
                 self._value(item, v, (cur := self.new()))
             self.punct(cur, dst, "}")
@@ -428,7 +455,7 @@ class _Builder:
             self.item_sep(loop, member)
             for extra in extras:
                 key_end = self.new()
-                self._StringNode(extra.key, member, key_end)
+                self._StringNode(extra.key, self.before_token(member), key_end)
                 value_start = self.new()
                 self.key_sep(key_end, value_start)
                 self.add(extra.value, value_start, loop)
@@ -441,7 +468,7 @@ class _Builder:
 
     def _member(self, src: int, dst: int, name: str, value: ir.Node) -> None:
         key_end, value_start = self.new(), self.new()
-        self._string_text(name, src, key_end)
+        self._string_text(name, self.before_token(src), key_end)
         self.key_sep(key_end, value_start)
         self.add(value, value_start, dst)
 

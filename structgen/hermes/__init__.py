@@ -29,6 +29,7 @@ from structgen.hermes.stream import (
     ToolCallStarted,
     ToolCallStreamParser,
 )
+from structgen.hermes.tool_grammar import tool_call_grammar
 from structgen.hermes.tools import ToolLike, as_tool, as_tools
 
 __all__ = [
@@ -58,8 +59,8 @@ __all__ = [
     "parse_tool_calls",
     "render",
     "special_token_ids",
+    "tool_call_grammar",
     "tools_system_prompt",
-    # Added alongside the compiler: "tool_call_grammar", "run_tools".
 ]
 
 
