@@ -15,7 +15,12 @@ from structgen.automata.dfa import ByteDFA
 from structgen.errors import SchemaError, UnsatisfiableSchemaError
 from structgen.index import TokenIndex, Vocabulary, build_index
 from structgen.schema import ir
-from structgen.schema.from_jsonschema import NormalizeOptions, Unenforced, normalize
+from structgen.schema.from_jsonschema import (
+    NormalizeOptions,
+    Unenforced,
+    integers_may_have_fraction,
+    normalize,
+)
 from structgen.schema.serialize import candidates
 
 __all__ = ["Grammar", "GrammarStats", "compile", "compile_node"]
@@ -166,8 +171,8 @@ def compile(
     spec_faithful
         Follow JSON Schema exactly where the generation defaults are stricter: undeclared
         properties allowed when ``additionalProperties`` is absent, a schema without
-        ``type`` admitting every type, and integers written as ``1.0``. Conformance runs
-        use ``True``.
+        ``type`` admitting every type, and integers written as ``1.0`` (from draft-06 on).
+        Conformance runs use ``True``.
     whitespace
         ``"default"``: exactly ``json.dumps``' separators ``", "`` and ``": "``;
         ``"compact"``: ``","`` and ``":"``; ``"flexible"``: up to ``max_whitespace``
@@ -213,7 +218,7 @@ def compile(
         key_separator=separators[1],
         whitespace=whitespace,
         max_whitespace=max_whitespace,
-        integer_fraction=spec_faithful,
+        integer_fraction=spec_faithful and integers_may_have_fraction(source),
         unicode_escapes=spec_faithful if unicode_escapes is None else unicode_escapes,
         state_budget=state_budget,
         timeout_s=timeout_s,

@@ -228,7 +228,11 @@ def schema_instances(schema: Any) -> Any:
     from hypothesis import strategies as st
     from hypothesis_jsonschema import from_schema
 
-    return from_schema(_draft7_arrays(schema), custom_formats={
+    draft7 = _draft7_arrays(schema)
+    if isinstance(draft7, dict):
+        # The arrays are now spelled as in draft-07: say so, or the metaschema check fails.
+        draft7["$schema"] = "http://json-schema.org/draft-07/schema#"
+    return from_schema(draft7, custom_formats={
         "uuid": st.uuids().map(str),
         "duration": st.from_regex(r"\AP[1-9][0-9]{0,2}[DW]\Z"),
     })

@@ -27,7 +27,7 @@ from structgen.schema.keywords import KEYWORDS
 from structgen.schema.patterns import PatternError, parse_ecma
 from structgen.schema.refs import Registry
 
-__all__ = ["NormalizeOptions", "Unenforced", "normalize"]
+__all__ = ["NormalizeOptions", "Unenforced", "integers_may_have_fraction", "normalize"]
 
 _TYPES = ("null", "boolean", "integer", "number", "string", "array", "object")
 _OBJECT_KEYS = {"properties", "required", "additionalProperties", "patternProperties",
@@ -39,6 +39,7 @@ _STRING_KEYS = {"minLength", "maxLength", "pattern", "format"}
 _NUMBER_KEYS = {"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf"}
 _POST_VALIDATED = {k for k, (_, status, _) in KEYWORDS.items() if status == "post-validated"}
 _MAX_UNION = 256
+_MAX_DEPTH = 64  # nested subschemas; well inside Python's recursion limit
 
 
 @dataclass(frozen=True)
@@ -131,6 +132,12 @@ def normalize(schema: Any, options: NormalizeOptions) -> tuple[ir.Node, tuple[Un
     return node, tuple(normalizer.unenforced)
 
 
+def integers_may_have_fraction(schema: Any) -> bool:
+    """Whether ``1.0`` counts as an integer: from draft-06 on, not in draft-03/04."""
+    dialect = schema.get("$schema", "") if isinstance(schema, dict) else ""
+    return not (isinstance(dialect, str) and ("draft-03" in dialect or "draft-04" in dialect))
+
+
 def _check_metaschema(schema: Any) -> None:
     cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
     try:
@@ -180,6 +187,7 @@ class _Normalizer:
         self.active: dict[int, int] = {}
         self.cut_recursion: list[str] = []
         self.nodes = 0
+        self.depth = 0
         dialect = root.get("$schema", "") if isinstance(root, dict) else ""
         dialect = dialect if isinstance(dialect, str) else ""
         self.legacy = any(d in dialect for d in ("draft-03", "draft-04", "draft-06", "draft-07"))
@@ -434,6 +442,18 @@ class _Normalizer:
     # -- IR construction ------------------------------------------------------------
     def node(self, ref: Ref) -> ir.Node:
         self.count(ref[2])
+        self.depth += 1
+        try:
+            if self.depth > _MAX_DEPTH:
+                raise GrammarLimitError(
+                    f"{ref[2] or '/'}: schemas nest more than {_MAX_DEPTH} levels deep",
+                    limit="nesting", reached=self.depth,
+                )
+            return self._node(ref)
+        finally:
+            self.depth -= 1
+
+    def _node(self, ref: Ref) -> ir.Node:
         flat = self.flatten(ref)
         if flat.never:
             return ir.Never()
@@ -475,12 +495,19 @@ class _Normalizer:
                 self._merge(option, sub, depth=0)
             if option.never:
                 continue
-            if option.any_of or option.one_of:
-                options.append(self.node((
-                    {"allOf": [s[0] for s in option.sources]}, choice[0][1], flat.pointer
-                )))
-            else:
-                options.append(self._typed(option))
+            fresh = [k for k in option.ref_keys if k not in flat.ref_keys]
+            for key in fresh:
+                self.active[key] = self.active.get(key, 0) + 1
+            try:
+                if option.any_of or option.one_of:
+                    options.append(self.node((
+                        {"allOf": [s[0] for s in option.sources]}, choice[0][1], flat.pointer
+                    )))
+                else:
+                    options.append(self._typed(option))
+            finally:
+                for key in fresh:
+                    self.active[key] -= 1
         return ir.union(options)
 
     def _check_disjoint(self, group: list[Ref], pointer: str) -> None:
