@@ -188,9 +188,11 @@ def compile(
         non-ASCII by default). Default: as ``spec_faithful``. Without them a model writes
         non-ASCII as raw UTF-8, and string automata are several times smaller.
     unknown_formats
-        ``"annotate"`` (the JSON Schema default): a ``format`` structgen does not know is
-        an annotation, listed in ``Grammar.unenforced``. ``"error"``: treat it as an
-        assertion the grammar cannot enforce (``UnsupportedSchemaError`` when strict).
+        What to do with a format the JSON Schema specification defines but structgen does
+        not enforce (``iri``, ``regex``, ``json-pointer``, ...). ``"annotate"`` (the
+        specification's default): list it in ``Grammar.unenforced``. ``"error"``: treat
+        it as an assertion the grammar cannot enforce (``UnsupportedSchemaError`` when
+        strict). Custom format names are annotations either way.
     state_budget, timeout_s
         Limits: exceeding them raises :class:`~structgen.GrammarLimitError`.
 

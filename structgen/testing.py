@@ -8,7 +8,7 @@ error as its type, pointer and keyword, in one line.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from typing import Any
 
 from structgen.errors import StructgenError
@@ -22,7 +22,6 @@ __all__ = [
     "inline_refs",
     "json_dumps",
     "schema_instances",
-    "texts_of",
 ]
 
 
@@ -122,12 +121,6 @@ def assert_compile_error(
     raise AssertionError(f"expected {error.__name__}, but compiled to {grammar!r}")
 
 
-def texts_of(values: Iterable[Any], grammar: Grammar | None = None) -> Iterator[str]:
-    """Each value written with :func:`json_dumps`."""
-    for value in values:
-        yield json_dumps(value, grammar)
-
-
 def inline_refs(schema: Any, max_depth: int) -> Any:
     """``schema`` with local ``$ref``s replaced by their targets, recursion cut at depth.
 
@@ -161,9 +154,6 @@ def inline_refs(schema: Any, max_depth: int) -> Any:
     return walk(schema, {})
 
 
-_STOP = object()
-
-
 def _draft7_arrays(schema: Any) -> Any:
     """``prefixItems``/``items`` rewritten as draft-07 ``items``/``additionalItems``.
 
@@ -180,6 +170,9 @@ def _draft7_arrays(schema: Any) -> Any:
             out["additionalItems"] = out.pop("items")
         out["items"] = prefix
     return out
+
+
+_STOP = object()
 
 
 def _patch_hypothesis_jsonschema() -> None:
@@ -229,7 +222,7 @@ def schema_instances(schema: Any) -> Any:
     from hypothesis_jsonschema import from_schema
 
     draft7 = _draft7_arrays(schema)
-    if isinstance(draft7, dict):
+    if isinstance(draft7, dict) and draft7 != schema:
         # The arrays are now spelled as in draft-07: say so, or the metaschema check fails.
         draft7["$schema"] = "http://json-schema.org/draft-07/schema#"
     return from_schema(draft7, custom_formats={

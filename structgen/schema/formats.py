@@ -8,7 +8,7 @@ quoted local parts, domain names or address literals); durations follow RFC 3339
 
 from __future__ import annotations
 
-__all__ = ["FORMATS", "PARTIAL_FORMATS"]
+__all__ = ["FORMATS", "PARTIAL_FORMATS", "STANDARD_FORMATS"]
 
 _D = "[0-9]"
 _YEAR = f"{_D}{{4}}"
@@ -101,3 +101,11 @@ FORMATS: dict[str, str] = {
 PARTIAL_FORMATS: dict[str, str] = {
     "hostname": "the 253-character total and A-label (punycode) validity",
 }
+
+# Formats the JSON Schema specification defines. A name outside this set is a custom
+# annotation that no validator checks, so it is never treated as an assertion.
+STANDARD_FORMATS = frozenset({
+    "date-time", "date", "time", "duration", "email", "idn-email", "hostname",
+    "idn-hostname", "ipv4", "ipv6", "uri", "uri-reference", "iri", "iri-reference", "uuid",
+    "uri-template", "json-pointer", "relative-json-pointer", "regex",
+})

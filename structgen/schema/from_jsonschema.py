@@ -22,7 +22,7 @@ from structgen.errors import (
     UnsupportedSchemaError,
 )
 from structgen.schema import ir
-from structgen.schema.formats import FORMATS, PARTIAL_FORMATS
+from structgen.schema.formats import FORMATS, PARTIAL_FORMATS, STANDARD_FORMATS
 from structgen.schema.keywords import KEYWORDS
 from structgen.schema.patterns import PatternError, parse_ecma
 from structgen.schema.refs import Registry
@@ -353,8 +353,8 @@ class _Normalizer:
                         f"{pointer}/format", "format", f"{PARTIAL_FORMATS[name]} of {name!r}"
                     ))
                 flat.formats.append(name)
-            elif self.options.unknown_formats == "error":
-                self.unsupported(f"{pointer}/format", "format", f"unknown format {name!r}")
+            elif self.options.unknown_formats == "error" and name in STANDARD_FORMATS:
+                self.unsupported(f"{pointer}/format", "format", f"format {name!r} is not enforced")
             else:
                 self.unenforced.append(Unenforced(
                     f"{pointer}/format", "format", f"unknown format {name!r}",
