@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import time
+import typing
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -123,6 +125,15 @@ class Grammar:
         ]
 
 
+def _is_type_like(value: Any) -> bool:
+    """A class, a typing construct (``list[int]``, ``Literal[...]``) or a TypeAdapter."""
+    if isinstance(value, type):
+        return True
+    if type(value).__name__ == "TypeAdapter":
+        return True
+    return typing.get_origin(value) is not None
+
+
 def _load(schema: Any) -> Any:
     if isinstance(schema, (str, bytes)):
         try:
@@ -131,11 +142,17 @@ def _load(schema: Any) -> Any:
             raise SchemaError(
                 f"schema is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
             ) from None
-    if isinstance(schema, type):
+    if isinstance(schema, dict) or isinstance(schema, bool):
+        return schema
+    if inspect.isfunction(schema) or inspect.ismethod(schema):
+        from structgen.schema.from_callable import callable_parameters_schema
+
+        return callable_parameters_schema(schema)
+    if _is_type_like(schema):
         from structgen.schema.from_pydantic import pydantic_schema
 
         return pydantic_schema(schema)
-    if callable(schema) and not isinstance(schema, dict):
+    if callable(schema):
         from structgen.schema.from_callable import callable_parameters_schema
 
         return callable_parameters_schema(schema)

@@ -140,13 +140,16 @@ def integers_may_have_fraction(schema: Any) -> bool:
 
 def _check_metaschema(schema: Any) -> None:
     cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
+    # No format checker: it would judge `pattern` by Python's `re`, not ECMA-262;
+    # patterns get their own check when parsed.
+    meta = cls(cls.META_SCHEMA)
     try:
-        cls.check_schema(schema)
-    except jsonschema.exceptions.SchemaError as exc:
-        pointer = "".join(f"/{p}" for p in exc.path)
-        raise SchemaError(f"not a valid schema: {exc.message}", pointer=pointer) from None
+        error = jsonschema.exceptions.best_match(meta.iter_errors(schema))
     except (RecursionError, ValueError) as exc:
         raise SchemaError(f"not a valid schema: {exc}") from None
+    if error is not None:
+        pointer = "".join(f"/{p}" for p in error.path)
+        raise SchemaError(f"not a valid schema: {error.message}", pointer=pointer)
 
 
 _DIALECT = re.compile(

@@ -174,6 +174,12 @@ def parse_ecma(pattern: str) -> tuple[Branch, ...]:
         if anchored_end:
             body = body[:-1]
         translated = _translate(body)
+        if "\\p{" in translated or "\\P{" in translated:
+            raise PatternError("Unicode property escapes are not supported", unsupported=True)
+        try:
+            re.compile(translated)
+        except re.error as exc:
+            raise PatternError(f"not a valid regex: {exc}", unsupported=False) from None
         try:
             tree = interegular.parse_pattern(translated) if translated else None
         except interegular.patterns.Unsupported as exc:

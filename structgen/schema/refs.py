@@ -42,11 +42,12 @@ class Registry:
                 continue
             ident = node.get("$id")
             if isinstance(ident, str) and pointer:
-                base = urldefrag(urljoin(base, ident))[0]
+                base = urldefrag(_join(base, ident))[0]
                 self.resources.setdefault(base, (node, pointer))
-            anchor = node.get("$anchor")
-            if isinstance(anchor, str):
-                self.anchors[(base, anchor)] = (node, pointer)
+            for key in ("$anchor", "$dynamicAnchor"):  # a plain $ref may name either
+                anchor = node.get(key)
+                if isinstance(anchor, str):
+                    self.anchors.setdefault((base, anchor), (node, pointer))
             for key, value in node.items():
                 if key in _NOT_SCHEMAS:
                     continue
@@ -54,7 +55,7 @@ class Registry:
 
     def resolve(self, ref: str, base: str, pointer: str) -> Resolved:
         """Find the subschema a `$ref` names, with its base URI and pointer."""
-        target = urljoin(base, ref) if base else ref
+        target = _join(base, ref)
         uri, fragment = urldefrag(target)
         if uri not in self.resources:
             if not uri and ref.startswith("#"):
@@ -85,6 +86,15 @@ class Registry:
             else:
                 raise SchemaError(f"$ref {ref!r} does not resolve", pointer=pointer)
         return node, uri, doc_pointer + fragment
+
+
+def _join(base: str, ref: str) -> str:
+    """``urljoin`` that also keeps non-hierarchical bases (``urn:``) for fragments."""
+    if not base:
+        return ref
+    if ref.startswith("#"):
+        return urldefrag(base)[0] + ref
+    return urljoin(base, ref)
 
 
 def _escape(key: str) -> str:

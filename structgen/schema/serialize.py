@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from decimal import Decimal
 from typing import Any
 
 from structgen.schema import ir
@@ -62,7 +63,16 @@ def _texts(node: ir.Node, value: Any, seps: Style) -> Iterator[str]:
     if isinstance(node, ir.AnyValue) and isinstance(value, (dict, list)):
         yield _dump(value, seps)
         return
+    if isinstance(value, float) and "e" in repr(value):
+        # Bounded number grammars are exact for plain decimals, so offer one first.
+        yield _plain_decimal(value)
     yield _dump(value, seps)
+
+
+def _plain_decimal(value: float) -> str:
+    """``value`` without an exponent: ``1e-05`` as ``0.00001``, ``1e16`` as ``1e16`` digits."""
+    text = format(Decimal(repr(value)), "f")
+    return text if "." in text else text + ".0"
 
 
 def _object(node: ir.ObjectNode, value: dict[str, Any], seps: Style) -> Iterator[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import deque
+from typing import ClassVar
 
 import numpy as np
 import pytest
@@ -132,8 +133,10 @@ def test_walk_and_step_agree_with_accepts() -> None:
 
 class TestUtf8Lowering:
     # Code points at every UTF-8 length boundary, raw and escaped.
-    BOUNDARIES = ["\x7f", "\x80", "\u07ff", "\u0800", "\ud7ff", "\ue000", "\uffff",
-                  "\U00010000", "\U0010ffff"]
+    BOUNDARIES: ClassVar[list[str]] = [
+        "\x7f", "\x80", "\u07ff", "\u0800", "\ud7ff", "\ue000", "\uffff", "\U00010000",
+        "\U0010ffff",
+    ]
 
     def test_every_encoding_length_raw_and_escaped(self) -> None:
         assert_language(

@@ -184,8 +184,11 @@ class TestLimits:
 
     @pytest.mark.timeout(5)
     def test_timeout(self) -> None:
-        assert_compile_error({"type": "string", "pattern": "^[ab]*a[ab]{20}$"},
-                             GrammarLimitError, limit="timeout_s", timeout_s=0.05)
+        # 2**21 DFA states fit the state budget given here; only the clock stops it.
+        exc = assert_compile_error({"type": "string", "pattern": "^[ab]*a[ab]{20}$"},
+                                   GrammarLimitError, limit="timeout_s", timeout_s=0.2,
+                                   state_budget=10**7)
+        assert "timeout_s=0.2" in str(exc)
 
     @pytest.mark.timeout(5)
     def test_large_anyof_product(self) -> None:

@@ -129,6 +129,15 @@ class TestIntegers:
         )
         assert_language({"type": "integer"}, accepts=["1"], rejects=["1.0"])
 
+    def test_draft04_integers_have_no_fraction_even_when_spec_faithful(self) -> None:
+        # Draft 4 defines an integer by its spelling; 1.0 became an integer in draft 6.
+        assert_language(
+            {"$schema": DRAFT4, "type": "integer"},
+            accepts=["1", "-3"],
+            rejects=["1.0", "-3.00"],
+            spec_faithful=True,
+        )
+
 
 class TestNumbers:
     def test_json_number_syntax(self) -> None:

@@ -184,3 +184,29 @@ def test_recursion_through_array_items_anyof() -> None:
         accepts=['{"kids": ["a", {"kids": []}]}', "{}"],
         rejects=['{"kids": [1]}'],
     )
+
+
+def test_pointer_ref_inside_a_urn_identified_resource() -> None:
+    # JSON-Schema-Test-Suite ref.json, "URN ref with nested pointer ref": the fragment
+    # resolves against the resource's own $id (a URN), not the document root.
+    assert_language(
+        {"$ref": "urn:uuid:deadbeef-4321-ffff-ffff-1234feebdaed",
+         "$defs": {"foo": {"$id": "urn:uuid:deadbeef-4321-ffff-ffff-1234feebdaed",
+                           "$defs": {"bar": {"type": "string"}},
+                           "$ref": "#/$defs/bar"}}},
+        accepts=['"bar"'],
+        rejects=["12"],
+        spec_faithful=True,
+    )
+
+
+def test_plain_ref_to_a_dynamic_anchor() -> None:
+    # JSON-Schema-Test-Suite dynamicRef.json: "A $ref to a $dynamicAnchor in the same
+    # schema resource behaves like a normal $ref to an $anchor".
+    assert_language(
+        {"$id": "https://test.json-schema.org/ref-dynamicAnchor-same-schema/root",
+         "type": "array", "items": {"$ref": "#items"},
+         "$defs": {"foo": {"$dynamicAnchor": "items", "type": "string"}}},
+        accepts=['["foo", "bar"]'],
+        rejects=['["foo", 42]'],
+    )

@@ -63,7 +63,8 @@ def test_lenient_grammar_still_enforces_the_rest() -> None:
         strict=False,
     )
     assert grammar.validate([1, 2]) == []
-    assert grammar.validate([1, 1]) == ["/: [1, 1] has non-unique elements"]
+    errors = grammar.validate([1, 1])
+    assert len(errors) == 1 and errors[0].startswith("/: ") and "unique" in errors[0]
 
 
 def test_validate_reports_the_instance_path() -> None:

@@ -98,3 +98,15 @@ def test_round_trip_in_every_whitespace_policy() -> None:
     for options in ({}, {"whitespace": "compact"}, {"whitespace": "flexible"},
                     {"separators": (";", "=")}):
         assert_round_trip(schema, [value], **options)
+
+
+def test_floats_are_written_in_a_form_bounded_numbers_accept() -> None:
+    # json.dumps writes tiny and huge floats with exponents (1e-05, 5e-324, 1e+16);
+    # bounded number grammars take decimals without exponent, so serialize must write
+    # the same value positionally.
+    grammar = compile({"type": "number", "minimum": 0, "maximum": 1})
+    integers = compile({"type": "integer"}, spec_faithful=True)
+    for g, value in ((grammar, 1e-05), (grammar, 5e-324), (grammar, 0.5), (integers, 1e16)):
+        text = g.serialize(value)
+        assert json.loads(text) == value
+        assert g.accepts(text), f"serialize({value!r}) wrote {text}, which is rejected"

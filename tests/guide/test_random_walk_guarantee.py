@@ -1,0 +1,128 @@
+"""The guarantee under random sampling: any sequence of allowed Llama-3 tokens finishes within
+``max_tokens`` as UTF-8 JSON that the schema's validator accepts.
+
+Over every schema in ``schemas/`` and twenty JSONSchemaBench schemas
+(``tests/data/jsonschemabench_subset.jsonl``, see its SOURCE note), with fixed seeds. A schema
+in ``schemas/`` that needs more DFA states than the budget here must raise
+``GrammarLimitError`` cleanly instead (structgen builds one flat DFA per schema, so counted
+repetition multiplies states). ``benchmarks/random_walk.py`` runs the same check on the whole
+sample.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import jsonschema.validators
+import pytest
+from guide_helpers import random_walk
+
+import structgen
+from structgen.errors import GrammarLimitError, TokenBudgetError
+from structgen.guide import Guide
+from structgen.index import Vocabulary
+
+ROOT = Path(__file__).resolve().parents[2]
+SCHEMAS = sorted((ROOT / "schemas").glob("*.json"))
+SUBSET = ROOT / "tests" / "data" / "jsonschemabench_subset.jsonl"
+MAX_TOKENS = 128
+SEEDS = (0, 1)
+# Deterministic, unlike a time limit: the schemas that need more states fail within a second
+# or two, at an intermediate automaton, instead of compiling for ten.
+STATE_BUDGET = 16_000
+TIMEOUT_S = 120.0  # a backstop only; every outcome here is decided by the state budget
+
+
+def _records() -> list[dict[str, Any]]:
+    with open(SUBSET, encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+@pytest.fixture(scope="module")
+def llama3() -> Vocabulary:
+    return Vocabulary.llama3()
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    keys = [k for k, _ in pairs]
+    assert len(keys) == len(set(keys)), f"duplicate keys in {keys}"
+    return dict(pairs)
+
+
+def _check_walks(grammar: structgen.Grammar, schema: Any, vocab: Vocabulary) -> int:
+    """Walk the guide with each seed and check every output; the number of walks checked."""
+    index = grammar.index(vocab)
+    try:
+        Guide(index, max_tokens=MAX_TOKENS)
+    except TokenBudgetError:
+        # Refused only when the exact shortest output (plus EOS) really does not fit.
+        assert int(index.tokens_to_accept(exact=True)[0]) + 1 > MAX_TOKENS
+        return 0
+    cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
+    validator = cls(schema, format_checker=cls.FORMAT_CHECKER)
+    for seed in SEEDS:
+        guide = Guide(index, max_tokens=MAX_TOKENS)
+        tokens = random_walk(guide, seed, max_steps=MAX_TOKENS)
+        assert guide.is_finished()
+        assert guide.remaining_budget == MAX_TOKENS - len(tokens)
+        eos = [i for i, t in enumerate(tokens) if index.is_eos(t)]
+        assert eos in ([], [len(tokens) - 1]), "EOS, if taken, is the last token"
+        data = b"".join(vocab.token_bytes[t] or b"" for t in tokens if not index.is_eos(t))
+        text = data.decode("utf-8")
+        assert grammar.accepts(data), text
+        instance = json.loads(text, parse_constant=_no_constant, object_pairs_hook=_no_duplicates)
+        errors = [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(instance)]
+        assert not errors, (text, errors)
+    return len(SEEDS)
+
+
+@functools.cache
+def _compiled(path: Path) -> structgen.Grammar | GrammarLimitError:
+    schema = json.loads(path.read_text(encoding="utf-8"))
+    try:
+        return structgen.compile(schema, state_budget=STATE_BUDGET, timeout_s=TIMEOUT_S)
+    except GrammarLimitError as exc:
+        return exc
+
+
+@pytest.mark.parametrize("path", SCHEMAS, ids=[p.stem for p in SCHEMAS])
+def test_schemas_folder(path: Path, llama3: Vocabulary) -> None:
+    outcome = _compiled(path)
+    if isinstance(outcome, GrammarLimitError):
+        # Clean: the state budget, the figure reached, and what to do, in the message.
+        assert outcome.limit == "state_budget"
+        assert outcome.reached >= STATE_BUDGET
+        assert "raise state_budget" in str(outcome)
+        return
+    assert outcome.stats.states <= STATE_BUDGET
+    schema = json.loads(path.read_text(encoding="utf-8"))
+    assert _check_walks(outcome, schema, llama3) == len(SEEDS)
+
+
+def test_most_of_the_schemas_folder_is_walked() -> None:
+    # Keeps the test above from passing vacuously on limit errors alone.
+    walked = [p.stem for p in SCHEMAS if not isinstance(_compiled(p), GrammarLimitError)]
+    assert len(walked) >= len(SCHEMAS) // 2, walked
+
+
+@pytest.mark.parametrize("record", _records(), ids=lambda r: r["id"])
+def test_jsonschemabench_subset(record: dict[str, Any], llama3: Vocabulary) -> None:
+    grammar = structgen.compile(record["schema"], timeout_s=TIMEOUT_S)
+    assert _check_walks(grammar, record["schema"], llama3) == len(SEEDS)
+
+
+def test_subset_covers_every_jsonschemabench_subset() -> None:
+    subsets = {r["id"].split("/")[0] for r in _records()}
+    assert len(_records()) == 20
+    assert subsets == {
+        "Github_trivial", "Github_easy", "Github_medium", "Github_hard", "Github_ultra",
+        "Glaiveai2K", "JsonSchemaStore", "Kubernetes", "Snowplow", "WashingtonPost",
+    }
