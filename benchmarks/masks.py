@@ -485,8 +485,12 @@ def main(argv: list[str] | None = None) -> int:
             for e, r in results[case.name].items()
         )
         print(f"{case.name}: {status}", file=sys.stderr, flush=True)
-    argv_shown = " ".join(sys.argv[1:] if argv is None else argv)
-    command = f"python benchmarks/masks.py {argv_shown}".strip()
+    shown = list(sys.argv[1:] if argv is None else argv)
+    if "--out" in shown:  # where the section is copied does not change it
+        at = shown.index("--out")
+        del shown[at : at + 2]
+    shown = [a for a in shown if not a.startswith("--out=")]
+    command = " ".join(["python benchmarks/masks.py", *shown])
     text = report(cases, results, engines, peers, args, time.perf_counter() - started, command)
     print(text)
     if args.out is not None:

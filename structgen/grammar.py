@@ -142,7 +142,7 @@ def _load(schema: Any) -> Any:
             raise SchemaError(
                 f"schema is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
             ) from None
-    if isinstance(schema, dict) or isinstance(schema, bool):
+    if isinstance(schema, (dict, bool)):
         return schema
     if inspect.isfunction(schema) or inspect.ismethod(schema):
         from structgen.schema.from_callable import callable_parameters_schema

@@ -21,6 +21,10 @@ __all__ = ["Branch", "PatternError", "parse_ecma"]
 # ECMA `.` matches anything but line terminators.
 _DOT = "[^\n\r\u2028\u2029]"
 _SPECIAL = set("\\^$.|?*+()[]{}-/")
+# ECMA-262 WhiteSpace and LineTerminator, as literal characters for a class body.
+_ECMA_SPACE = (
+    " \t\n\x0b\x0c\r\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+)
 
 
 class PatternError(Exception):
@@ -94,7 +98,15 @@ def _translate(body: str) -> str:
                 )
             if nxt in "123456789" or (nxt == "k" and body[i + 2 : i + 3] == "<"):
                 raise PatternError("backreferences are not regular", unsupported=True)
-            if nxt == "d" or nxt == "D" or nxt in "wWsStnrfv0":
+            if nxt in "sS":
+                # ECMA-262 \s is Unicode whitespace; interegular's is ASCII only.
+                if in_class and nxt == "S":
+                    raise PatternError("\\S inside a class is not supported", unsupported=True)
+                negate = "^" if nxt == "S" else ""
+                out.append(_ECMA_SPACE if in_class else f"[{negate}{_ECMA_SPACE}]")
+                i += 2
+                continue
+            if nxt == "d" or nxt == "D" or nxt in "wWtnrfv0":
                 out.append(body[i : i + 2])
             elif nxt.isalpha() and nxt not in "xcpP":
                 raise PatternError(f"unknown escape \\{nxt}", unsupported=True)

@@ -33,7 +33,16 @@ Style = tuple[str, str, bool]  # item separator, key separator, ensure_ascii
 
 
 def _dump(value: Any, style: Style) -> str:
-    return json.dumps(value, separators=(style[0], style[1]), ensure_ascii=style[2])
+    """``json.dumps`` in the given style, but floats never in exponent form."""
+    if isinstance(value, float) and "e" in repr(value):
+        return _plain_decimal(value)
+    if isinstance(value, list):
+        return "[" + style[0].join(_dump(v, style) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + style[0].join(
+            f"{_dump(str(k), style)}{style[1]}{_dump(v, style)}" for k, v in value.items()
+        ) + "}"
+    return json.dumps(value, ensure_ascii=style[2])
 
 
 def _texts(node: ir.Node, value: Any, seps: Style) -> Iterator[str]:
@@ -66,6 +75,8 @@ def _texts(node: ir.Node, value: Any, seps: Style) -> Iterator[str]:
     if isinstance(value, float) and "e" in repr(value):
         # Bounded number grammars are exact for plain decimals, so offer one first.
         yield _plain_decimal(value)
+        yield json.dumps(value)
+        return
     yield _dump(value, seps)
 
 
@@ -111,6 +122,11 @@ def _ranked(options: tuple[ir.Node, ...], value: Any) -> list[ir.Node]:
             required = {p.name for p in option.properties if p.required}
             if not required <= value.keys():
                 return 1
+            # A constant property that disagrees (a discriminator) rules the option out.
+            for prop in option.properties:
+                if (prop.name in value and isinstance(prop.value, ir.Literal)
+                        and value[prop.name] not in prop.value.values):
+                    return 1
             return 3 + len(names & value.keys())
         if isinstance(value, list) and isinstance(option, ir.ArrayNode):
             return 2
