@@ -2,11 +2,8 @@
 ``max_tokens`` as UTF-8 JSON that the schema's validator accepts.
 
 Over every schema in ``schemas/`` and twenty JSONSchemaBench schemas
-(``tests/data/jsonschemabench_subset.jsonl``, see its SOURCE note), with fixed seeds. A schema
-in ``schemas/`` that needs more DFA states than the budget here must raise
-``GrammarLimitError`` cleanly instead (structgen builds one flat DFA per schema, so counted
-repetition multiplies states). ``benchmarks/random_walk.py`` runs the same check on the whole
-sample.
+(``tests/data/jsonschemabench_subset.jsonl``, see its SOURCE note), with fixed seeds.
+``benchmarks/random_walk.py`` runs the same check on the whole sample.
 """
 
 from __future__ import annotations
@@ -31,10 +28,8 @@ SCHEMAS = sorted((ROOT / "schemas").glob("*.json"))
 SUBSET = ROOT / "tests" / "data" / "jsonschemabench_subset.jsonl"
 MAX_TOKENS = 128
 SEEDS = (0, 1)
-# Deterministic, unlike a time limit: the schemas that need more states fail within a second
-# or two, at an intermediate automaton, instead of compiling for ten.
 STATE_BUDGET = 16_000
-TIMEOUT_S = 120.0  # a backstop only; every outcome here is decided by the state budget
+TIMEOUT_S = 300.0  # a backstop only: compile time depends on the machine's load
 
 
 def _records() -> list[dict[str, Any]]:
@@ -84,33 +79,35 @@ def _check_walks(grammar: structgen.Grammar, schema: Any, vocab: Vocabulary) -> 
     return len(SEEDS)
 
 
+# org_chart nests a counted array (reports, maxItems 10) in its recursion: one flat DFA
+# multiplies the employee automaton per level, so at the default depth (3) it exceeds the
+# default state budget; two levels of reports fit (see docs/json_schema.md, "Departures").
+RECURSION = {"org_chart": 2}
+
+
 @functools.cache
-def _compiled(path: Path) -> structgen.Grammar | GrammarLimitError:
+def _compiled(path: Path) -> structgen.Grammar:
     schema = json.loads(path.read_text(encoding="utf-8"))
-    try:
-        return structgen.compile(schema, state_budget=STATE_BUDGET, timeout_s=TIMEOUT_S)
-    except GrammarLimitError as exc:
-        return exc
+    depth = RECURSION.get(path.stem, 3)
+    return structgen.compile(schema, max_recursion_depth=depth, timeout_s=TIMEOUT_S)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", SCHEMAS, ids=[p.stem for p in SCHEMAS])
 def test_schemas_folder(path: Path, llama3: Vocabulary) -> None:
-    outcome = _compiled(path)
-    if isinstance(outcome, GrammarLimitError):
-        # Clean: the state budget, the figure reached, and what to do, in the message.
-        assert outcome.limit == "state_budget"
-        assert outcome.reached >= STATE_BUDGET
-        assert "raise state_budget" in str(outcome)
-        return
-    assert outcome.stats.states <= STATE_BUDGET
     schema = json.loads(path.read_text(encoding="utf-8"))
-    assert _check_walks(outcome, schema, llama3) == len(SEEDS)
+    assert _check_walks(_compiled(path), schema, llama3) == len(SEEDS)
 
 
-def test_most_of_the_schemas_folder_is_walked() -> None:
-    # Keeps the test above from passing vacuously on limit errors alone.
-    walked = [p.stem for p in SCHEMAS if not isinstance(_compiled(p), GrammarLimitError)]
-    assert len(walked) >= len(SCHEMAS) // 2, walked
+def test_state_budget_is_a_clean_error() -> None:
+    # Deterministic, unlike a time limit: a schema needing more states than the budget
+    # fails at an intermediate automaton, with the limit, the figure and the fix.
+    schema = json.loads((ROOT / "schemas" / "invoice.json").read_text(encoding="utf-8"))
+    with pytest.raises(GrammarLimitError) as info:
+        structgen.compile(schema, state_budget=STATE_BUDGET, timeout_s=TIMEOUT_S)
+    assert info.value.limit == "state_budget"
+    assert info.value.reached >= STATE_BUDGET
+    assert "raise state_budget" in str(info.value)
 
 
 @pytest.mark.parametrize("record", _records(), ids=lambda r: r["id"])
