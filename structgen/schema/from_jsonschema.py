@@ -296,12 +296,11 @@ class _Normalizer:
                 new.add("integer")
             if schema.get("nullable") is True:
                 new.add("null")
-            flat.types = new if flat.types is None else _meet_types(flat.types, new)
+            flat.types = new if flat.types is None else flat.types & new
         for keyword in ("enum", "const"):
             if keyword in schema:
+                # OpenAPI 3.0.3: `nullable` does not add null to an `enum` that lacks it.
                 values = list(schema[keyword]) if keyword == "enum" else [schema[keyword]]
-                if schema.get("nullable") is True and keyword == "enum":
-                    values.append(None)
                 if flat.enum is None:
                     flat.enum = values
                 else:
@@ -782,10 +781,6 @@ def _search(pattern: str, text: str) -> bool:
         return re.search(pattern, text) is not None
     except re.error:
         return False
-
-
-def _meet_types(a: set[str], b: set[str]) -> set[str]:
-    return a & b
 
 
 def _tighter(

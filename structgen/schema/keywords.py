@@ -1,15 +1,15 @@
 """Every JSON Schema keyword structgen knows, with how far it is enforced.
 
-The table drives three things: which keywords raise ``UnsupportedSchemaError`` (or are
-post-validated under ``strict=False``), which are annotations with no effect on
-validity, and the support table in ``docs/json_schema.md`` (a test keeps them in sync).
+The table drives which keywords raise ``UnsupportedSchemaError`` (or are post-validated
+under ``strict=False``) and the support table in ``docs/json_schema.md`` (a test keeps
+them in sync). Keywords not listed are annotations with no effect on validity.
 """
 
 from __future__ import annotations
 
 from typing import Literal
 
-__all__ = ["ANNOTATIONS", "KEYWORDS", "Status"]
+__all__ = ["KEYWORDS", "Status", "support_table"]
 
 Status = Literal["enforced", "partial", "post-validated", "unsupported"]
 
@@ -66,15 +66,6 @@ KEYWORDS: dict[str, tuple[str, Status, str]] = {
     "exclusiveMaximum": ("Number", "enforced", "draft-04 boolean form too"),
     "multipleOf": ("Number", "partial", "integer divisors; others unsupported"),
 }
-
-ANNOTATIONS = frozenset(
-    {
-        "$schema", "$id", "id", "$anchor", "$comment", "$vocabulary", "title", "description",
-        "default", "examples", "example", "readOnly", "writeOnly", "deprecated",
-        "contentMediaType", "contentEncoding", "contentSchema", "definitions", "then", "else",
-        "discriminator", "xml", "externalDocs", "$dynamicAnchor", "$recursiveAnchor",
-    }
-)
 
 
 def support_table() -> str:
