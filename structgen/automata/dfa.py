@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections import deque
 from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
 
 from structgen.automata.determinize import determinize, symbol_classes
+from structgen.automata.distance import steps_to_accept
 from structgen.automata.minimize import minimize, trim
 from structgen.automata.minimize_fast import minimize_fast
 from structgen.automata.nfa import NFA
@@ -167,20 +167,8 @@ def _distances(transitions: list[list[int]], accepting: list[bool]) -> npt.NDArr
         for t in set(row):
             if t >= 0:
                 reverse[t].append(s)
-    big = np.iinfo(np.int32).max
-    dist = [big] * n
-    queue = deque()
-    for s in range(n):
-        if accepting[s]:
-            dist[s] = 0
-            queue.append(s)
-    while queue:
-        t = queue.popleft()
-        for s in reverse[t]:
-            if dist[s] == big:
-                dist[s] = dist[t] + 1
-                queue.append(s)
-    return np.array(dist, dtype=np.int32)
+    big = int(np.iinfo(np.int32).max)
+    return np.array(steps_to_accept(reverse, accepting, big), dtype=np.int32)
 
 
 def _finish(

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Sequence
 
 import numpy as np
 import numpy.typing as npt
 
+from structgen.automata.distance import steps_to_accept
 from structgen.index._jit import jit
 from structgen.index.trie import Trie
 
@@ -315,16 +315,4 @@ def tokens_to_accept_reference(
                 continue
             if bytes_to_accept is None or len(symbols) == 1 or on_path:
                 reverse[q].add(s)
-    dist = [UNREACHABLE] * n_states
-    queue: deque[int] = deque()
-    for s in range(n_states):
-        if accepting[s]:
-            dist[s] = 0
-            queue.append(s)
-    while queue:
-        t = queue.popleft()
-        for s in reverse[t]:
-            if dist[s] == UNREACHABLE:
-                dist[s] = dist[t] + 1
-                queue.append(s)
-    return dist
+    return steps_to_accept(reverse, accepting, UNREACHABLE)

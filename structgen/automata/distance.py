@@ -1,0 +1,28 @@
+"""Fewest steps from each state to acceptance: a breadth-first search from the accepting states."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable, Sequence
+
+__all__ = ["steps_to_accept"]
+
+
+def steps_to_accept(
+    reverse: Sequence[Iterable[int]], accepting: Sequence[bool], unreachable: int
+) -> list[int]:
+    """``reverse[t]`` lists the states with a one-step move to ``t``; ``unreachable`` marks
+    states that never reach acceptance."""
+    dist = [unreachable] * len(reverse)
+    queue: deque[int] = deque()
+    for s, is_accepting in enumerate(accepting):
+        if is_accepting:
+            dist[s] = 0
+            queue.append(s)
+    while queue:
+        t = queue.popleft()
+        for s in reverse[t]:
+            if dist[s] == unreachable:
+                dist[s] = dist[t] + 1
+                queue.append(s)
+    return dist
