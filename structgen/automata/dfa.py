@@ -8,7 +8,7 @@ import numpy as np
 import numpy.typing as npt
 
 from structgen.automata.determinize import determinize, symbol_classes
-from structgen.automata.distance import steps_to_accept
+from structgen.automata.distance import bytes_to_accept
 from structgen.automata.minimize import minimize, trim
 from structgen.automata.minimize_fast import minimize_fast
 from structgen.automata.nfa import NFA
@@ -156,19 +156,8 @@ def _from_lists(
         transitions=table,
         accepting=np.array(accepting, dtype=np.bool_),
         class_of=np.array(class_of, dtype=np.int32),
-        bytes_to_accept=_distances(transitions, accepting),
+        bytes_to_accept=bytes_to_accept(transitions, accepting),
     )
-
-
-def _distances(transitions: list[list[int]], accepting: list[bool]) -> npt.NDArray[np.int32]:
-    n = len(transitions)
-    reverse: list[list[int]] = [[] for _ in range(n)]
-    for s, row in enumerate(transitions):
-        for t in set(row):
-            if t >= 0:
-                reverse[t].append(s)
-    big = int(np.iinfo(np.int32).max)
-    return np.array(steps_to_accept(reverse, accepting, big), dtype=np.int32)
 
 
 def _finish(
@@ -199,7 +188,7 @@ def _finish(
         transitions=np.ascontiguousarray(table, dtype=np.int32),
         accepting=np.array(accepting, dtype=np.bool_),
         class_of=new_class_of.astype(np.int32),
-        bytes_to_accept=_distances(table.tolist(), accepting),
+        bytes_to_accept=bytes_to_accept(table.tolist(), accepting),
     )
 
 

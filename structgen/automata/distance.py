@@ -5,7 +5,10 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterable, Sequence
 
-__all__ = ["steps_to_accept"]
+import numpy as np
+import numpy.typing as npt
+
+__all__ = ["bytes_to_accept", "steps_to_accept"]
 
 
 def steps_to_accept(
@@ -26,3 +29,16 @@ def steps_to_accept(
                 dist[s] = dist[t] + 1
                 queue.append(s)
     return dist
+
+
+def bytes_to_accept(
+    transitions: Sequence[Sequence[int]], accepting: Sequence[bool]
+) -> npt.NDArray[np.int32]:
+    """Per state of a DFA table (-1: no move), the fewest symbols to an accepting state."""
+    reverse: list[set[int]] = [set() for _ in range(len(transitions))]
+    for s, row in enumerate(transitions):
+        for t in row:
+            if t >= 0:
+                reverse[t].add(s)
+    big = int(np.iinfo(np.int32).max)
+    return np.array(steps_to_accept(reverse, accepting, big), dtype=np.int32)

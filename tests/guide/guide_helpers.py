@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import json
 import random
-from collections import deque
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -13,30 +12,10 @@ import numpy as np
 
 import structgen
 from structgen.automata.dfa import ByteDFA
+from structgen.automata.distance import bytes_to_accept
 from structgen.guide import Guide
 
 SCHEMAS = Path(__file__).resolve().parents[2] / "schemas"
-
-
-def _bytes_to_accept(table: np.ndarray, accepting: np.ndarray) -> np.ndarray:
-    n = table.shape[0]
-    reverse: list[set[int]] = [set() for _ in range(n)]
-    for s in range(n):
-        for t in table[s].tolist():
-            if t >= 0:
-                reverse[t].add(s)
-    big = int(np.iinfo(np.int32).max)
-    dist = [big] * n
-    queue = deque(s for s in range(n) if accepting[s])
-    for s in queue:
-        dist[s] = 0
-    while queue:
-        t = queue.popleft()
-        for s in reverse[t]:
-            if dist[s] == big:
-                dist[s] = dist[t] + 1
-                queue.append(s)
-    return np.array(dist, dtype=np.int32)
 
 
 def sequence_dfa(parts: Sequence[bytes | int | tuple[bytes, str]]) -> ByteDFA:
@@ -76,7 +55,7 @@ def sequence_dfa(parts: Sequence[bytes | int | tuple[bytes, str]]) -> ByteDFA:
         transitions=table,
         accepting=accepting,
         class_of=np.arange(n_symbols, dtype=np.int32),
-        bytes_to_accept=_bytes_to_accept(table, accepting),
+        bytes_to_accept=bytes_to_accept(table, accepting),
     )
 
 

@@ -2,35 +2,13 @@
 
 from __future__ import annotations
 
-from collections import deque
-
 import numpy as np
 
 from structgen.automata.dfa import ByteDFA
+from structgen.automata.distance import bytes_to_accept
 from structgen.index import Vocabulary
 
 ALPHABET = b'ab{}":, \\\xc3\xa9\xe2\x82\xac'
-
-
-def bytes_to_accept(transitions: np.ndarray, accepting: np.ndarray) -> np.ndarray:
-    n = transitions.shape[0]
-    reverse: list[set[int]] = [set() for _ in range(n)]
-    for s in range(n):
-        for t in transitions[s].tolist():
-            if t >= 0:
-                reverse[t].add(s)
-    big = int(np.iinfo(np.int32).max)
-    dist = [big] * n
-    queue = deque(s for s in range(n) if accepting[s])
-    for s in queue:
-        dist[s] = 0
-    while queue:
-        t = queue.popleft()
-        for s in reverse[t]:
-            if dist[s] == big:
-                dist[s] = dist[t] + 1
-                queue.append(s)
-    return np.array(dist, dtype=np.int32)
 
 
 def random_dfa(
