@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 from structgen._version import __version__
+from structgen.api import models
+from structgen.api.decorators import PromptFunction, prompt, structured
+from structgen.api.extract import ExtractError, ExtractResult, extract
+from structgen.api.generate import Generation, generate
 from structgen.errors import (
+    ContextLengthError,
     GrammarLimitError,
+    OutputValidationError,
     SchemaError,
     StructgenError,
     TokenBudgetError,
@@ -19,10 +25,16 @@ from structgen.index import TokenIndex, Vocabulary, build_index
 
 __all__ = [
     "BatchGuide",
+    "ContextLengthError",
+    "ExtractError",
+    "ExtractResult",
+    "Generation",
     "Grammar",
     "GrammarLimitError",
     "GrammarStats",
     "Guide",
+    "OutputValidationError",
+    "PromptFunction",
     "SchemaError",
     "StructgenError",
     "TokenBudgetError",
@@ -35,4 +47,9 @@ __all__ = [
     "__version__",
     "build_index",
     "compile",
+    "extract",
+    "generate",
+    "models",
+    "prompt",
+    "structured",
 ]

@@ -8,7 +8,9 @@
     │   └── UnsatisfiableSchemaError no instance can exist                    (.pointer)
     ├── GrammarLimitError            a state, size or time budget was exceeded (.limit .reached)
     ├── TokenBudgetError             max_tokens below the shortest valid output
-    ├── VocabularyError              a tokenizer we cannot map to bytes
+    ├── VocabularyError              a tokenizer we cannot map to bytes, or a mismatch
+    ├── ContextLengthError           the prompt leaves no room in the model's context
+    ├── OutputValidationError        a generation failed a post-validated keyword (.errors)
     └── ToolCallError                hermes: an unparseable or invalid tool call
 
 "Unsupported" is structgen's coverage gap; "invalid" is a bug in the input. Catch
@@ -23,7 +25,9 @@
 from __future__ import annotations
 
 __all__ = [
+    "ContextLengthError",
     "GrammarLimitError",
+    "OutputValidationError",
     "SchemaError",
     "StructgenError",
     "TokenBudgetError",
@@ -78,6 +82,24 @@ class TokenBudgetError(StructgenError):
 
 class VocabularyError(StructgenError):
     """A tokenizer whose tokens cannot be mapped to bytes."""
+
+
+class ContextLengthError(StructgenError):
+    """The prompt alone fills the model's context window."""
+
+
+class OutputValidationError(StructgenError):
+    """A finished generation that fails validation.
+
+    The grammar guarantees everything it enforces, so this only happens for keywords listed
+    in ``Grammar.unenforced`` (compiled with ``strict=False``). ``.text`` is the output and
+    ``.errors`` the validator's messages.
+    """
+
+    def __init__(self, message: str, *, text: str, errors: list[str]) -> None:
+        self.text = text
+        self.errors = errors
+        super().__init__(message)
 
 
 class ToolCallError(StructgenError):

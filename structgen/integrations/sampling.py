@@ -1,0 +1,139 @@
+"""Sampling settings and the samplers that pick a token from masked logits.
+
+The order matches ``transformers``' logits processors, with the grammar mask in the
+middle: repetition penalty, mask, temperature, top-p, draw. Masking before top-p matters:
+the nucleus is taken among allowed tokens only, so a constraint never leaves top-p with
+nothing to keep.
+
+Every row draws from its own random stream, seeded from ``(seed, row)``, so a sequence's
+tokens do not depend on which other sequences share its batch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import numpy.typing as npt
+
+if TYPE_CHECKING:
+    import torch
+
+__all__ = ["Sampling", "sample_numpy", "sample_torch"]
+
+
+@dataclass(frozen=True, slots=True)
+class Sampling:
+    """How to pick tokens.
+
+    Parameters
+    ----------
+    temperature
+        ``0`` is greedy (argmax). The Hermes 2 Pro card samples at 0.8.
+    top_p
+        Nucleus: keep the smallest set of most likely allowed tokens whose probability
+        reaches ``top_p``; ``1.0`` keeps all.
+    repetition_penalty
+        Divide positive logits (multiply negative ones) of tokens already in the sequence,
+        prompt included, as ``transformers`` does; ``1.0`` is off, the Hermes card uses 1.1.
+    seed
+        Seeds each row's random stream; ``None`` draws fresh entropy.
+    """
+
+    temperature: float = 0.8
+    top_p: float = 1.0
+    repetition_penalty: float = 1.1
+    seed: int | None = None
+
+    def __post_init__(self) -> None:
+        if not self.temperature >= 0:
+            raise ValueError(f"temperature must be >= 0, got {self.temperature}")
+        if not 0 < self.top_p <= 1:
+            raise ValueError(f"top_p must be in (0, 1], got {self.top_p}")
+        if not self.repetition_penalty > 0:
+            raise ValueError(f"repetition_penalty must be > 0, got {self.repetition_penalty}")
+
+    @property
+    def greedy(self) -> bool:
+        return self.temperature == 0
+
+    def row_seed(self, row: int) -> int | None:
+        """The seed of row ``row``'s stream (``None`` when unseeded)."""
+        return None if self.seed is None else (self.seed * 1_000_003 + row) % 2**63
+
+
+def sample_numpy(
+    logits: npt.NDArray[np.floating],
+    sampling: Sampling,
+    rng: np.random.Generator,
+    seen: npt.NDArray[np.bool_] | None = None,
+    allowed: npt.NDArray[np.bool_] | None = None,
+) -> int:
+    """One token from a row of logits (modified in place).
+
+    Parameters
+    ----------
+    logits
+        ``float[width]``.
+    seen
+        ``bool[width]``: tokens already in the sequence, for the repetition penalty.
+    allowed
+        ``bool[width]``: the grammar's mask; ``None`` allows every token.
+    """
+    if seen is not None and sampling.repetition_penalty != 1.0:
+        penalty = sampling.repetition_penalty
+        hit = logits[seen]
+        logits[seen] = np.where(hit < 0, hit * penalty, hit / penalty)
+    if allowed is not None:
+        logits[~allowed] = -np.inf
+    if not np.isfinite(logits).any():
+        raise ValueError("no token is allowed: every logit is -inf after masking")
+    if sampling.greedy:
+        return int(np.argmax(logits))
+    scaled = logits.astype(np.float64) / sampling.temperature
+    scaled -= scaled.max()
+    probs = np.exp(scaled)
+    probs /= probs.sum()
+    if sampling.top_p < 1.0:
+        order = np.argsort(-probs, kind="stable")
+        cumulative = np.cumsum(probs[order])
+        keep = cumulative - probs[order] < sampling.top_p
+        keep[0] = True
+        dropped = order[~keep]
+        probs[dropped] = 0.0
+        probs /= probs.sum()
+    return int(rng.choice(probs.shape[0], p=probs))
+
+
+def sample_torch(
+    logits: torch.Tensor,
+    sampling: Sampling,
+    generators: list[Any],
+    seen: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """One token per row from ``float[batch, width]`` logits, already masked (in place).
+
+    ``generators`` holds one ``torch.Generator`` per row, on the logits' device.
+    """
+    import torch
+
+    if seen is not None and sampling.repetition_penalty != 1.0:
+        penalty = sampling.repetition_penalty
+        penalized = torch.where(logits < 0, logits * penalty, logits / penalty)
+        logits = torch.where(seen, penalized, logits)
+    if sampling.greedy:
+        return logits.argmax(dim=-1)
+    probs = torch.softmax(logits.float() / sampling.temperature, dim=-1)
+    if sampling.top_p < 1.0:
+        sorted_probs, order = probs.sort(dim=-1, descending=True)
+        cumulative = sorted_probs.cumsum(dim=-1)
+        drop_sorted = cumulative - sorted_probs >= sampling.top_p
+        drop_sorted[:, 0] = False
+        drop = torch.zeros_like(drop_sorted).scatter(1, order, drop_sorted)
+        probs = probs.masked_fill(drop, 0.0)
+    rows = [
+        torch.multinomial(probs[row], 1, generator=generators[row])
+        for row in range(probs.shape[0])
+    ]
+    return torch.cat(rows)
