@@ -10,7 +10,7 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q --upgrade pip
 	# The CPU build of torch, pinned: a bare `torch` would pull a multi-GB CUDA build.
 	$(PY) -m pip install -q "torch==2.13.0"
-	$(PY) -m pip install -q -e ".[models,peers,test,dev]"
+	$(PY) -m pip install -q -e ".[models,peers,test,dev,scale]"
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -23,7 +23,7 @@ lint: $(STAMP)
 	$(VENV)/bin/lint-imports
 
 test: $(STAMP) lint
-	$(PY) -m pytest -q -p no:cacheprovider --nbmake tests notebooks; \
+	$(PY) -m pytest -q -p no:cacheprovider -m "not gpu" --nbmake tests notebooks; \
 	rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests ran"; exit 0; fi; exit $$rc
 
 clean:

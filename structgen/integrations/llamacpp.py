@@ -70,6 +70,7 @@ class LlamaCppModel:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="structgen-mask")
         self._cached: list[int] = []
         self._lock = threading.Lock()
+        self._batch_threads = int(llama.n_threads_batch)
         self._cached_logits: npt.NDArray[np.float32] | None = None
 
     @classmethod
@@ -141,6 +142,7 @@ class LlamaCppModel:
             shared += 1
         shared = min(shared, len(tokens) - 1)
         self.llama.n_tokens = shared
+        self._threads(self.llama.n_threads_batch)
         self.llama.eval(tokens[shared:])
         self._cached = list(tokens)
         self._cached_logits = self._logits()
@@ -151,7 +153,17 @@ class LlamaCppModel:
         width = self.vocab.embedding_rows
         return np.ctypeslib.as_array(pointer, shape=(width,)).astype(np.float32, copy=True)
 
+    def _threads(self, n_threads_batch: int) -> None:
+        """Threads for multi-token ``eval``: the batch count for prompts, the decode count
+        for the short chunks of jump-forward, where more threads than the single-token
+        decode uses mostly wait on each other (badly so on a busy machine)."""
+        if n_threads_batch != self._batch_threads:
+            llama_cpp.llama_set_n_threads(self.llama.ctx, self.llama.n_threads, n_threads_batch)
+            self._batch_threads = n_threads_batch
+
     def _eval(self, tokens: list[int]) -> npt.NDArray[np.float32]:
+        if len(tokens) > 1:
+            self._threads(self.llama.n_threads)
         self.llama.eval(tokens)
         self._cached.extend(tokens)
         self._cached_logits = None
