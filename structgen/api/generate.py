@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import threading
 import time
 import weakref
@@ -280,14 +281,17 @@ def grammar_for(schema: Any) -> Grammar:
     return grammar
 
 
-def index_for(grammar: Grammar, model: Model) -> TokenIndex:
-    """The grammar's token index over the model's vocabulary, built once and cached."""
+def index_for(
+    grammar: Grammar, model: Model, *, cache_dir: str | os.PathLike[str] | None = None
+) -> TokenIndex:
+    """The grammar's token index over the model's vocabulary, built once and cached (the
+    first call decides ``cache_dir``, the disk cache; see :meth:`Grammar.index`)."""
     fingerprint = model.vocab.fingerprint
     with _cache_lock:
         cached = _indexes.get(grammar, {}).get(fingerprint)
     if cached is not None:
         return cached
-    index = grammar.index(model.vocab)
+    index = grammar.index(model.vocab, cache_dir=None if cache_dir is None else str(cache_dir))
     with _cache_lock:
         _indexes.setdefault(grammar, {})[fingerprint] = index
     return index

@@ -84,6 +84,10 @@ class LlamaCppModel:
     ) -> LlamaCppModel:
         """Load a GGUF file.
 
+        ``n_threads`` defaults to half the CPUs, for prompts too (``n_threads_batch``):
+        llama.cpp's threads spin while they wait for each other, so more threads than
+        free cores costs far more than it gains on a shared machine.
+
         Raises
         ------
         FileNotFoundError
@@ -92,10 +96,12 @@ class LlamaCppModel:
         path = os.fspath(path)
         if not os.path.isfile(path):
             raise FileNotFoundError(f"no GGUF model file at {path!r}")
+        threads = n_threads or max(1, (os.cpu_count() or 2) // 2)
         llama = llama_cpp.Llama(
             model_path=path,
             n_ctx=n_ctx,
-            n_threads=n_threads,
+            n_threads=threads,
+            n_threads_batch=llama_kwargs.pop("n_threads_batch", threads),
             verbose=llama_kwargs.pop("verbose", False),
             **llama_kwargs,
         )
