@@ -44,6 +44,8 @@ def build_dfa(node: ir.Node, options: BuildOptions) -> ByteDFA | None:
     """Compile an IR tree to a minimal byte DFA (``None``: the language is empty)."""
     nfa = NFA(max_states=options.state_budget * 4, timeout_s=options.timeout_s)
     builder = _Builder(nfa, options)
+    if isinstance(node, _COMPOSITE) and not builder.flexible:
+        return builder._node_dfa(node)  # already minimal: no second subset construction
     start, end = nfa.state(), nfa.state()
     if builder.flexible:  # whitespace may also trail the document
         body_end = nfa.state()

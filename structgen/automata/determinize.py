@@ -1,11 +1,15 @@
-"""Subset construction over symbol classes, within the state and time budgets."""
+"""Subset construction over symbol classes, within the state and time budgets.
+
+This is the pure-Python reference; :mod:`structgen.automata.determinize_fast` computes
+the same table (same state numbering) in compiled code, and a test checks they agree.
+"""
 
 from __future__ import annotations
 
 from structgen.automata.nfa import NFA
 from structgen.errors import GrammarLimitError
 
-__all__ = ["Table", "determinize", "symbol_classes"]
+__all__ = ["Table", "determinize", "label_classes", "limit_error", "symbol_classes"]
 
 # transitions[state][class] (-1: no transition), accepting[state], class_of[symbol]
 Table = tuple[list[list[int]], list[bool], list[int]]
@@ -38,58 +42,59 @@ def symbol_classes(masks: set[int], n_symbols: int) -> tuple[list[int], list[int
     return class_of, blocks
 
 
+def label_classes(label_masks: list[int], n_symbols: int) -> tuple[list[int], list[list[int]]]:
+    """Symbol classes for an NFA's labels: ``(class_of, classes of each label, ascending)``."""
+    class_of, blocks = symbol_classes(set(label_masks), n_symbols)
+    per_label = []
+    for mask in label_masks:
+        found = set()
+        b = mask & ((1 << n_symbols) - 1)
+        while b:
+            cls = class_of[(b & -b).bit_length() - 1]
+            found.add(cls)
+            b &= ~blocks[cls]
+        per_label.append(sorted(found))
+    return class_of, per_label
+
+
+def limit_error(max_states: int) -> GrammarLimitError:
+    return GrammarLimitError(
+        f"the automaton needs more than {max_states} DFA states; raise "
+        "state_budget or simplify the schema",
+        limit="state_budget",
+        reached=max_states,
+    )
+
+
 def determinize(
     nfa: NFA, start: int, accept: int, *, n_symbols: int, max_states: int
 ) -> Table:
-    """Build the DFA of the NFA fragment ``start -> accept``, reachable states only."""
-    masks = {mask for edges in nfa.edges for mask, _ in edges}
-    class_of, blocks = symbol_classes(masks, n_symbols)
-    n_classes = len(blocks)
-    # Per NFA state: class -> targets, computed once.
-    by_class: list[dict[int, list[int]] | None] = [None] * len(nfa.edges)
-    closure_memo: dict[int, frozenset[int]] = {}
-    mask_classes: dict[int, tuple[int, ...]] = {}
+    """Build the DFA of the NFA fragment ``start -> accept``, reachable states only.
 
-    def classes_in(mask: int) -> tuple[int, ...]:
-        got = mask_classes.get(mask)
-        if got is None:
-            found = set()
-            b = mask
-            while b:
-                low = b & -b
-                found.add(class_of[low.bit_length() - 1])
-                b &= ~blocks[class_of[low.bit_length() - 1]]
-            got = tuple(sorted(found))
-            mask_classes[mask] = got
-        return got
+    States are numbered in breadth-first order, classes visited in ascending order.
+    """
+    src, label, dst, eps_src, eps_dst = (a.tolist() for a in nfa.arrays())
+    class_of, per_label = label_classes(nfa.label_masks, n_symbols)
+    n_classes = max(class_of) + 1
+    by_class: list[dict[int, set[int]]] = [{} for _ in range(len(nfa))]
+    for s, lab, d in zip(src, label, dst, strict=True):
+        for cls in per_label[lab]:
+            by_class[s].setdefault(cls, set()).add(d)
+    eps: list[list[int]] = [[] for _ in range(len(nfa))]
+    for s, d in zip(eps_src, eps_dst, strict=True):
+        eps[s].append(d)
 
-    def closure_of(state: int) -> frozenset[int]:
-        got = closure_memo.get(state)
-        if got is not None:
-            return got
-        seen = {state}
-        stack = [state]
+    def closure(states: set[int]) -> frozenset[int]:
+        seen = set(states)
+        stack = list(states)
         while stack:
-            s = stack.pop()
-            for t in nfa.eps[s]:
+            for t in eps[stack.pop()]:
                 if t not in seen:
                     seen.add(t)
                     stack.append(t)
-        result = frozenset(seen)
-        closure_memo[state] = result
-        return result
+        return frozenset(seen)
 
-    def classes_of(state: int) -> dict[int, list[int]]:
-        got = by_class[state]
-        if got is None:
-            got = {}
-            for mask, dst in nfa.edges[state]:
-                for index in classes_in(mask):
-                    got.setdefault(index, []).append(dst)
-            by_class[state] = got
-        return got
-
-    start_set = closure_of(start)
+    start_set = closure({start})
     ids: dict[frozenset[int], int] = {start_set: 0}
     order = [start_set]
     transitions: list[list[int]] = []
@@ -103,31 +108,18 @@ def determinize(
         accepting.append(accept in current)
         merged: dict[int, set[int]] = {}
         for s in current:
-            for cls, dsts in classes_of(s).items():
+            for cls, dsts in by_class[s].items():
                 merged.setdefault(cls, set()).update(dsts)
         row = [-1] * n_classes
-        cache: dict[frozenset[int], int] = {}
-        for cls, dsts in merged.items():
-            key = frozenset(dsts)
-            target = cache.get(key)
+        for cls in sorted(merged):
+            target_set = closure(merged[cls])
+            target = ids.get(target_set)
             if target is None:
-                closed: set[int] = set()
-                for d in dsts:
-                    closed |= closure_of(d)
-                target_set = frozenset(closed)
-                target = ids.get(target_set)
-                if target is None:
-                    target = len(order)
-                    if target >= max_states:
-                        raise GrammarLimitError(
-                            f"the automaton needs more than {max_states} DFA states; raise "
-                            "state_budget or simplify the schema",
-                            limit="state_budget",
-                            reached=target,
-                        )
-                    ids[target_set] = target
-                    order.append(target_set)
-                cache[key] = target
+                target = len(order)
+                if target >= max_states:
+                    raise limit_error(max_states)
+                ids[target_set] = target
+                order.append(target_set)
             row[cls] = target
         transitions.append(row)
     return transitions, accepting, class_of

@@ -7,17 +7,20 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from structgen.automata.determinize import determinize, symbol_classes
+from structgen.automata.determinize import symbol_classes
+from structgen.automata.determinize_fast import determinize_fast
 from structgen.automata.distance import bytes_to_accept
+from structgen.automata.merge_classes import merge_classes
 from structgen.automata.minimize import minimize, trim
 from structgen.automata.minimize_fast import minimize_fast
 from structgen.automata.nfa import NFA
+from structgen.automata.search_fast import bytes_to_accept_fast, trim_fast
 from structgen.errors import GrammarLimitError
 
 __all__ = ["ByteDFA", "from_nfa"]
 
 # Below this size pure Python is faster than calling into numba.
-_FAST_MINIMIZE_ABOVE = 2000
+_FAST_ABOVE = 256
 
 
 @dataclass(frozen=True, eq=False)
@@ -81,22 +84,33 @@ class ByteDFA:
 
     def class_masks(self) -> list[int]:
         """For each class, the set of symbols in it as an int bitmask."""
-        masks = [0] * self.n_classes
-        for symbol, cls in enumerate(self._class_list):
-            masks[cls] |= 1 << symbol
-        return masks
+        masks = self.__dict__.get("_masks_cache")
+        if masks is None:
+            masks = [0] * self.n_classes
+            for symbol, cls in enumerate(self._class_list):
+                masks[cls] |= 1 << symbol
+            object.__setattr__(self, "_masks_cache", masks)
+        return list(masks)
+
+    @property
+    def _moves(self) -> tuple[npt.NDArray[np.int32], ...]:
+        """(source, class, target) of every transition, and the accepting states."""
+        moves = self.__dict__.get("_moves_cache")
+        if moves is None:
+            src, cls = np.nonzero(self.transitions >= 0)
+            moves = (src.astype(np.int32), cls.astype(np.int32),
+                     self.transitions[src, cls], np.flatnonzero(self.accepting).astype(np.int32))
+            object.__setattr__(self, "_moves_cache", moves)
+        return moves
 
     def embed(self, nfa: NFA, src: int, dst: int) -> None:
-        """Copy this DFA into ``nfa`` between ``src`` and ``dst``."""
-        masks = self.class_masks()
-        base = [nfa.state() for _ in range(self.n_states)]
-        nfa.epsilon(src, base[0])
-        for s, row in enumerate(self._rows):
-            for cls, t in enumerate(row):
-                if t >= 0:
-                    nfa.edge(base[s], masks[cls], base[t])
-            if self.accepting[s]:
-                nfa.epsilon(base[s], dst)
+        """Copy this DFA into ``nfa`` between ``src`` and ``dst`` (in bulk: no per-edge work)."""
+        s, c, t, finals = self._moves
+        base = nfa.states(self.n_states)
+        labels = np.array([nfa.label_of(m) for m in self.class_masks()], dtype=np.int32)
+        nfa.epsilon(src, base)
+        nfa.add_block((s + base, labels[c], t + base, finals + base,
+                       np.full(len(finals), dst, dtype=np.int32)))
 
     def intersect(self, other: ByteDFA, *, max_states: int) -> ByteDFA | None:
         """The product automaton (``None`` if the intersection is empty)."""
@@ -161,42 +175,40 @@ def _from_lists(
 
 
 def _finish(
-    transitions: list[list[int]], accepting: list[bool], class_of: list[int]
+    transitions: list[list[int]] | npt.NDArray[np.int32],
+    accepting: list[bool] | npt.NDArray[np.bool_],
+    class_of: list[int],
 ) -> ByteDFA | None:
-    trimmed = trim(transitions, accepting)
-    if trimmed is None:
-        return None
-    transitions, accepting, _ = trimmed
-    if len(transitions) > _FAST_MINIMIZE_ABOVE:
-        table, accepting_array = minimize_fast(
-            np.array(transitions, dtype=np.int32).reshape(len(transitions), -1),
-            np.array(accepting, dtype=np.bool_),
-        )
-        accepting = accepting_array.tolist()
+    """Trim, minimize and merge classes; numba above ``_FAST_ABOVE`` states."""
+    if len(transitions) > _FAST_ABOVE:
+        trimmed = trim_fast(np.asarray(transitions, dtype=np.int32).reshape(len(transitions), -1),
+                            np.asarray(accepting, dtype=np.bool_))
+        if trimmed is None:
+            return None
+        table, finals = minimize_fast(*trimmed)
     else:
-        transitions, accepting = minimize(transitions, accepting)
-        table = np.array(transitions, dtype=np.int32).reshape(len(transitions), -1)
-    # Merge classes the minimal DFA no longer tells apart.
-    _, first, inverse = np.unique(table, axis=1, return_index=True, return_inverse=True)
-    inverse = np.asarray(inverse).reshape(-1)
-    order = np.argsort(first)
-    remap = np.empty_like(order)
-    remap[order] = np.arange(len(order))
-    table = table[:, np.sort(first)]
-    new_class_of = remap[inverse[np.array(class_of)]]
-    return ByteDFA(
-        transitions=np.ascontiguousarray(table, dtype=np.int32),
-        accepting=np.array(accepting, dtype=np.bool_),
-        class_of=new_class_of.astype(np.int32),
-        bytes_to_accept=bytes_to_accept(table.tolist(), accepting),
+        rows = transitions.tolist() if isinstance(transitions, np.ndarray) else transitions
+        flags = accepting.tolist() if isinstance(accepting, np.ndarray) else accepting
+        small = trim(rows, flags)
+        if small is None:
+            return None
+        rows, flags = minimize(small[0], small[1])
+        table = np.array(rows, dtype=np.int32).reshape(len(rows), -1)
+        finals = np.array(flags, dtype=np.bool_)
+    table, new_class_of = merge_classes(table, np.array(class_of, dtype=np.int32))
+    distances = (
+        bytes_to_accept_fast(table, finals) if len(table) > _FAST_ABOVE
+        else bytes_to_accept(table.tolist(), finals.tolist())
     )
+    return ByteDFA(transitions=table, accepting=finals, class_of=new_class_of,
+                   bytes_to_accept=distances)
 
 
 def from_nfa(
     nfa: NFA, start: int, accept: int, *, n_symbols: int, max_states: int
 ) -> ByteDFA | None:
     """Determinize, trim and minimize an NFA fragment (``None``: empty language)."""
-    transitions, accepting, class_of = determinize(
+    table, accepting, class_of = determinize_fast(
         nfa, start, accept, n_symbols=n_symbols, max_states=max_states
     )
-    return _finish(transitions, accepting, class_of)
+    return _finish(table, accepting, class_of)

@@ -158,6 +158,6 @@ def minimize_fast(
     new_id = np.full(block_of.max() + 1, -1, dtype=np.int32)
     new_id[live[reps]] = np.arange(len(reps), dtype=np.int32)
     new_id[dead_block] = -1
-    rows = table[reps]
-    mapped = np.where(rows >= 0, new_id[block_of[np.where(rows >= 0, rows, n)]], -1)
-    return mapped.astype(np.int32), accepting[reps]
+    # One extra entry so that "no move" (-1) maps to -1 in a single gather.
+    state_id = np.append(new_id[live], np.int32(-1))
+    return state_id[table[reps]], accepting[reps]
