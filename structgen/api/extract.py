@@ -20,7 +20,13 @@ from typing import IO, Any, Literal
 
 from structgen.api import models
 from structgen.api.decorators import json_mode_system
-from structgen.api.generate import grammar_for, index_for, output_type_of, prompt_ids
+from structgen.api.generate import (
+    check_output,
+    grammar_for,
+    index_for,
+    output_type_of,
+    prompt_ids,
+)
 from structgen.errors import ContextLengthError, TokenBudgetError
 from structgen.integrations.model import Completion, Model, fit_context
 from structgen.integrations.sampling import Sampling
@@ -272,20 +278,9 @@ class Extractor:
         text = completion.text
         common = {"text": text, "completion_tokens": completion.completion_tokens,
                   "seconds": seconds}
-        if completion.finish_reason == "length":
-            error = ExtractError(
-                "invalid_output",
-                f"stopped at max_tokens after {completion.completion_tokens} tokens",
-            )
-            return ExtractResult(record.index, record.key, error=error, **common)
-        try:
-            instance = json.loads(text)
-            errors = self.grammar.validate(instance)
-            if errors:
-                raise ValueError("; ".join(errors))
-            value = self._parse(text, instance)
-        except ValueError as exc:
-            error = ExtractError("invalid_output", str(exc))
+        value, instance, errors = check_output(completion, self.grammar, self._parse)
+        if errors:
+            error = ExtractError("invalid_output", "; ".join(errors))
             return ExtractResult(record.index, record.key, error=error, **common)
         return ExtractResult(record.index, record.key, value=value, _json=instance, **common)
 

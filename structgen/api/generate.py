@@ -19,7 +19,15 @@ from structgen.index import TokenIndex
 from structgen.integrations.model import Completion, Model, fit_context
 from structgen.integrations.sampling import Sampling
 
-__all__ = ["Generation", "generate", "grammar_for", "index_for", "output_type_of", "prompt_ids"]
+__all__ = [
+    "Generation",
+    "check_output",
+    "generate",
+    "grammar_for",
+    "index_for",
+    "output_type_of",
+    "prompt_ids",
+]
 
 Messages = Sequence[Mapping[str, Any]]
 
@@ -206,30 +214,36 @@ def prompt_ids(
 def _result(
     completion: Completion, grammar: Grammar, parse: Any, seconds: float, constrained: bool
 ) -> Generation:
-    text = completion.text
-    errors: list[str] = []
-    value: Any = None
-    if completion.finish_reason == "length" and constrained:
-        errors.append(f"stopped at max_tokens after {completion.completion_tokens} tokens")
-    try:
-        instance = json.loads(text)
-    except ValueError as exc:
-        errors.append(f"not JSON: {exc}")
-    else:
-        errors.extend(grammar.validate(instance))
-        if not errors:
-            try:
-                value = parse(text, instance)
-            except ValueError as exc:
-                errors.append(str(exc))
+    value, _instance, errors = check_output(completion, grammar, parse)
     return Generation(
-        text=text,
+        text=completion.text,
         errors=tuple(errors),
         completion=completion,
         seconds=seconds,
         constrained=constrained,
         _value=value,
     )
+
+
+def check_output(
+    completion: Completion, grammar: Grammar, parse: Any
+) -> tuple[Any, Any, list[str]]:
+    """``(value, parsed JSON, errors)`` of a finished completion: cut at ``max_tokens``,
+    not JSON, failing the schema (post-validated keywords), or refused by ``parse`` (from
+    :func:`output_type_of`) are errors; the value is set only when there are none."""
+    if completion.finish_reason == "length":
+        return None, None, [f"stopped at max_tokens after {completion.completion_tokens} tokens"]
+    try:
+        instance = json.loads(completion.text)
+    except ValueError as exc:
+        return None, None, [f"not JSON: {exc}"]
+    errors = grammar.validate(instance)
+    if errors:
+        return None, instance, errors
+    try:
+        return parse(completion.text, instance), instance, []
+    except ValueError as exc:
+        return None, instance, [str(exc)]
 
 
 def output_type_of(schema: Any) -> Any:
