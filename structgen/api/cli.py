@@ -199,18 +199,28 @@ def extract(
     temperature: Annotated[float, typer.Option(help="0 is greedy.")] = 0.0,
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
     model: ModelOption = None,
+    engine: Annotated[
+        str, typer.Option(help="local: this process; ray: Ray workers (structgen[scale]).")
+    ] = "local",
+    workers: Annotated[int, typer.Option(help="Ray workers (with --engine ray).")] = 2,
 ) -> None:
     """Extract one value per record into OUT (resumable); errors are recorded per record."""
     from structgen.api.extract import extract as run
 
     if not records.is_file():
         raise _fail(f"no records file at {records}", 2)
+    if engine not in ("local", "ray"):
+        raise _fail(f"--engine must be local or ray, got {engine!r}", 2)
+    if engine == "ray" and model is not None:
+        raise _fail("--engine ray runs the default model on each worker; drop --model", 2)
     schema_value, _ = _compile(schema)
-    llm = _model(model)
+    llm = _model(model) if engine == "local" else None
+    scale = {"workers": workers} if engine == "ray" else {}
     try:
         results = run(
             records, schema_value, llm, prompt=prompt, batch_size=batch_size,
             max_tokens=max_tokens, out=out, progress=progress, temperature=temperature,
+            engine=engine, **scale,
         )
         counts: Counter[str] = Counter()
         resumed = 0

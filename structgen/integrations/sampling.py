@@ -39,12 +39,17 @@ class Sampling:
         prompt included, as ``transformers`` does; ``1.0`` is off, the Hermes card uses 1.1.
     seed
         Seeds each row's random stream; ``None`` draws fresh entropy.
+    row_ids
+        Stable ids of the rows (record numbers), so that a row's stream follows the record
+        rather than its position in whatever batch it lands in (batches differ between
+        executors: one process, Ray workers); default: the positions.
     """
 
     temperature: float = 0.8
     top_p: float = 1.0
     repetition_penalty: float = 1.1
     seed: int | None = None
+    row_ids: tuple[int, ...] | None = None
 
     def __post_init__(self) -> None:
         if not self.temperature >= 0:
@@ -59,8 +64,12 @@ class Sampling:
         return self.temperature == 0
 
     def row_seed(self, row: int) -> int | None:
-        """The seed of row ``row``'s stream (``None`` when unseeded)."""
-        return None if self.seed is None else (self.seed * 1_000_003 + row) % 2**63
+        """The seed of row ``row``'s stream (``None`` when unseeded), from its id when
+        ``row_ids`` is given."""
+        if self.seed is None:
+            return None
+        row_id = row if self.row_ids is None else self.row_ids[row]
+        return (self.seed * 1_000_003 + row_id) % 2**63
 
 
 def sample_numpy(
