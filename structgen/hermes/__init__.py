@@ -1,4 +1,4 @@
-"""The Hermes 2 Pro formats: system prompts, ChatML, tool-call parsing and tokenizer tags.
+"""The Hermes 2 Pro formats: system prompts, ChatML, tool calls, the tool loop, tokenizer tags.
 
 ``structgen.hermes.tokenizer`` is not imported here: it needs ``tokenizers``/``transformers``.
 """
@@ -19,6 +19,8 @@ from structgen.hermes.chatml import (
     format_tool_call,
     render,
 )
+from structgen.hermes.execute import ExecutionStatus, ToolExecution
+from structgen.hermes.loop import StopReason, ToolLoopResult, run_tools
 from structgen.hermes.parser import CLOSE_TAG, OPEN_TAG, parse_tool_calls
 from structgen.hermes.prompts import FUNCTION_CALL_SCHEMA, json_mode_prompt, tools_system_prompt
 from structgen.hermes.stream import (
@@ -41,6 +43,8 @@ __all__ = [
     "IM_START",
     "OPEN_TAG",
     "ContentDelta",
+    "ExecutionStatus",
+    "StopReason",
     "StreamEvent",
     "ToolCall",
     "ToolCallDone",
@@ -50,7 +54,9 @@ __all__ = [
     "ToolCallStarted",
     "ToolCallStreamParser",
     "ToolCallWarning",
+    "ToolExecution",
     "ToolLike",
+    "ToolLoopResult",
     "as_tool",
     "as_tools",
     "format_tool_call",
@@ -58,6 +64,7 @@ __all__ = [
     "json_mode_prompt",
     "parse_tool_calls",
     "render",
+    "run_tools",
     "special_token_ids",
     "tool_call_grammar",
     "tools_system_prompt",

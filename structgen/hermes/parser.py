@@ -170,7 +170,7 @@ def decode_block(body: str, *, terminated: bool, index: int, position: int) -> B
     elif isinstance(arguments, str):
         try:
             arguments = json.loads(arguments)
-        except (json.JSONDecodeError, RecursionError):
+        except (ValueError, RecursionError):  # ValueError: also integers past 4300 digits
             arguments = None
         if not isinstance(arguments, dict):
             return _failed(body, "invalid_arguments", index, position,
@@ -285,6 +285,8 @@ def _load(text: str) -> tuple[Any, str, str]:
         return json.loads(text), "json", ""
     except json.JSONDecodeError as exc:
         message = f"{exc.msg} at line {exc.lineno} column {exc.colno}"
+    except ValueError as exc:  # an integer past Python's 4300-digit conversion limit
+        message = str(exc)
     except RecursionError:
         return _FAIL, "", "nested too deeply"
     try:

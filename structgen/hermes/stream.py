@@ -82,10 +82,18 @@ class ToolCallStreamParser:
         self._raw_pending = ""  # raw text that may be the start of eos
         self._removed_at: list[int] = []  # cleaned offsets where an eos was removed
         self._cleaned_len = 0
-        self._buf = ""  # cleaned text not yet settled
-        self._buf_start = 0  # cleaned offset of _buf[0]
+        self._buf = ""  # cleaned text; _buf[_pos:] is not settled yet
+        self._pos = 0
+        self._buf_start = 0  # cleaned offset of _buf[_pos], or of the open block's tag
         self._in_block = False
-        self._scan = 0
+        # The open block as pieces, joined once when it ends (a long block fed a token at a
+        # time would cost quadratic time in one growing string); it starts at _block_at of
+        # the first piece.
+        self._block: list[str] = []
+        self._block_at = 0
+        self._scan = 0  # block offset up to which the string-aware scan has read
+        self._scan_src = ""  # the scan goes on at _scan_src[_scan_at] (block offset _scan)
+        self._scan_at = 0
         self._quote: str | None = None
         self._escape = False
         self._index = 0
@@ -155,21 +163,37 @@ class ToolCallStreamParser:
     # -- blocks --------------------------------------------------------------------------------
 
     def _push(self, text: str) -> None:
-        self._buf += text
+        if not self._in_block:
+            self._buf = self._buf[self._pos:] + text
+            self._pos = 0
+            return
+        if len(self._block) == 1 and self._block_at:
+            # The block outgrows the text it started in: keep only its own part.
+            self._block = [self._block[0][self._block_at:]]
+            self._block_at = 0
+        self._block.append(text)
+        self._scan_src = self._scan_src[self._scan_at:] + text  # the held-back tag start
+        self._scan_at = 0
 
     def _advance(self, *, final: bool) -> None:
+        """Settle what can be settled. Works on offsets into ``_buf`` and the block's pieces,
+        never re-slicing what is left, so one long feed with thousands of blocks and a long
+        block fed a token at a time both cost linear time."""
         while True:
             if not self._in_block:
-                found = self._buf.find(OPEN_TAG)
+                buf, pos = self._buf, self._pos
+                found = buf.find(OPEN_TAG, pos)
                 if found < 0:
-                    keep = 0 if final else _partial_suffix(self._buf, OPEN_TAG)
-                    self._emit_content(self._buf[: len(self._buf) - keep])
-                    self._consume(len(self._buf) - keep)
+                    keep = 0 if final else min(_partial_suffix(buf, OPEN_TAG), len(buf) - pos)
+                    self._emit_content(buf[pos: len(buf) - keep])
+                    self._consume(len(buf) - keep - pos)
                     return
-                self._emit_content(self._buf[:found])
-                self._consume(found)
+                self._emit_content(buf[pos:found])
+                self._consume(found - pos)
                 self._in_block = True
+                self._block, self._block_at = [buf], found
                 self._scan = len(OPEN_TAG)
+                self._scan_src, self._scan_at = buf, found + len(OPEN_TAG)
                 self._quote = None
                 self._escape = False
                 self._events.append(ToolCallStarted(self._index, self._original(self._buf_start)))
@@ -178,8 +202,9 @@ class ToolCallStreamParser:
             if end is None:
                 return
             stop, kind = end
+            block, base = self._block_text()
             outcome = decode_block(
-                self._buf[len(OPEN_TAG):stop],
+                block[base + len(OPEN_TAG): base + stop],
                 terminated=kind == "close",
                 index=self._index,
                 position=self._original(self._buf_start),
@@ -192,15 +217,24 @@ class ToolCallStreamParser:
                 self._errors.append(outcome.error)
                 self._events.append(ToolCallFailed(outcome.error))
             self._emit_content(outcome.remainder)
-            self._consume(stop + len(CLOSE_TAG) if kind == "close" else stop)
+            consumed = stop + len(CLOSE_TAG) if kind == "close" else stop
+            self._buf, self._pos = block, base + consumed
+            self._buf_start += consumed
+            self._block, self._scan_src = [], ""
             self._in_block = False
             self._index += 1
 
+    def _block_text(self) -> tuple[str, int]:
+        """A string holding the open block, and the block's offset in it."""
+        if len(self._block) == 1:
+            return self._block[0], self._block_at
+        return "".join(self._block), 0
+
     def _scan_block(self, *, final: bool) -> tuple[int, BlockEnd] | None:
         """Continue the string-aware scan of the current block; ``None`` until it can end."""
-        buf = self._buf
+        buf = self._scan_src
         n = len(buf)
-        i = self._scan
+        i = start = self._scan_at
         quote, escape = self._quote, self._escape
         while i < n:
             char = buf[i]
@@ -215,29 +249,34 @@ class ToolCallStreamParser:
                 quote = char
             elif char == "<":
                 if buf.startswith(CLOSE_TAG, i):
-                    return i, "close"
+                    return self._scan + i - start, "close"
                 if buf.startswith(OPEN_TAG, i):
-                    return i, "open"
-                tail = buf[i:]
-                if not final and (CLOSE_TAG.startswith(tail) or OPEN_TAG.startswith(tail)):
+                    return self._scan + i - start, "open"
+                tail = buf[i:i + len(CLOSE_TAG)]
+                if not final and n - i < len(CLOSE_TAG) and (
+                    CLOSE_TAG.startswith(tail) or OPEN_TAG.startswith(tail)
+                ):
                     break  # a tag may be arriving
             i += 1
-        self._scan, self._quote, self._escape = i, quote, escape
+        self._scan += i - start
+        self._scan_at = i
+        self._quote, self._escape = quote, escape
         if not final:
             return None
         if quote is None:
-            return n, "eof"
+            return self._scan, "eof"
         # The output ended inside a string: the first literal tag ends the block instead.
-        close = buf.find(CLOSE_TAG, len(OPEN_TAG))
-        opening = buf.find(OPEN_TAG, len(OPEN_TAG))
+        block, base = self._block_text()
+        close = block.find(CLOSE_TAG, base + len(OPEN_TAG))
+        opening = block.find(OPEN_TAG, base + len(OPEN_TAG))
         if close >= 0 and (opening < 0 or close < opening):
-            return close, "close"
+            return close - base, "close"
         if opening >= 0:
-            return opening, "open"
-        return n, "eof"
+            return opening - base, "open"
+        return len(block) - base, "eof"
 
     def _consume(self, count: int) -> None:
-        self._buf = self._buf[count:]
+        self._pos += count
         self._buf_start += count
 
     # -- content -------------------------------------------------------------------------------
@@ -264,6 +303,8 @@ class ToolCallStreamParser:
 
 def _partial_suffix(text: str, tag: str) -> int:
     """Length of the longest suffix of ``text`` that is a proper prefix of ``tag``."""
+    if not text or text[-1] not in tag:  # the common case, answered at once
+        return 0
     for size in range(min(len(tag) - 1, len(text)), 0, -1):
         if tag.startswith(text[-size:]):
             return size

@@ -11,10 +11,16 @@ from structgen.hermes.tools import ToolLike, as_tools, tool_name
 from structgen.schema import ir
 from structgen.schema.from_jsonschema import NormalizeOptions, normalize
 
-__all__ = ["tool_call_grammar"]
+__all__ = ["PROSE_STOPS", "ToolChoice", "tool_call_grammar"]
 
 OPEN, CLOSE = OPEN_TAG, CLOSE_TAG
 ToolChoice = Literal["auto", "required", "none"]
+PROSE_STOPS = (
+    OPEN, CLOSE, "<tool_response>", "</tool_response>", "<tools>", "</tools>",
+    "<|im_start|>", "<|im_end|>",
+)
+"""Text the prose part of a turn may not contain: a stray tag would be read as a call, a
+made-up tool response, or (once the history is re-encoded) a turn boundary."""
 
 
 def _tag(text: str, special: bool) -> ir.Node:
@@ -50,9 +56,9 @@ def tool_call_grammar(
     tools
         Python functions, Pydantic models or OpenAI-style tool dicts.
     tool_choice
-        ``"auto"``: free text, then optionally calls (the text may not contain
-        ``<tool_call>`` itself); ``"required"``: calls only; ``"none"``: free text that
-        never contains the tag; or a tool name: calls to that tool only.
+        ``"auto"``: free text, then optionally calls; ``"required"``: calls only;
+        ``"none"``: free text only; or a tool name: calls to that tool only. Free text never
+        contains a Hermes tag or ChatML marker (:data:`PROSE_STOPS`).
     parallel
         Allow several calls in one turn.
     special_tags
@@ -77,7 +83,7 @@ def tool_call_grammar(
               if tool_choice in ("auto", "required") or n == tool_choice]
     if tool_choice != "none" and not chosen:
         raise ValueError("no tools to call: pass tools or use tool_choice='none'")
-    free = ir.FreeText(stop=(OPEN,))
+    free = ir.FreeText(stop=PROSE_STOPS)
     unenforced: list[Any] = []
     calls: list[ir.Node] = []
     for spec in chosen:

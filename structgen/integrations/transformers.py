@@ -6,9 +6,10 @@ chunk: the sampled token, then (with jump-forward) the tokens the grammar forces
 Chunks differ in length, so they are right-padded and the padding is masked out of
 attention; position ids come from the attention mask, so a row's positions stay
 contiguous whatever padding sits between its tokens. One forward pass serves the whole
-chunk, which is where jump-forward saves passes. While the model computes a step, a worker
+chunk, which is where jump-forward saves passes. While a GPU computes a step, a worker
 thread fills the next step's bitmask (the trie walks release the GIL); the bitmask is then
-copied once to the logits' device and applied there.
+copied once to the logits' device and applied there. On CPU the bitmask is filled inline:
+torch's threads already use every core.
 """
 
 from __future__ import annotations
@@ -345,7 +346,15 @@ class _BatchDecode:
         ]
 
     def _pool_fill(self) -> Any:
+        """Start the next bitmask: in a worker thread while a GPU computes the step, inline
+        on CPU, where torch's threads already use every core and a concurrent walk only
+        makes them wait on each other."""
         if self.batch is None:
+            return None
+        if self.device.type == "cpu":
+            tick = time.perf_counter()
+            self._fill_bitmask()
+            self.mask_s += time.perf_counter() - tick
             return None
         return self.owner._pool.submit(self._fill_bitmask)
 
