@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cached_property
 from typing import Any, Literal
 
-from structgen.automata.dfa import ByteDFA, from_nfa
+from structgen.automata.compose import NotDeterministic, Part, compose
+from structgen.automata.dfa import ByteDFA, finish, from_nfa
 from structgen.automata.nfa import NFA, byte_mask
 from structgen.automata.numbers import add_decimal_range, add_integer_range, add_multiple_of
 from structgen.automata.regex import add_branches
@@ -22,6 +24,11 @@ __all__ = ["BuildOptions", "build_dfa"]
 Whitespace = Literal["default", "compact", "flexible"]
 _COMPOSITE = (ir.AnyValue, ir.ArrayNode, ir.ObjectNode)
 _VALUES = (*_COMPOSITE, ir.IntegerNode, ir.NumberNode, ir.StringNode)
+# Built once as a minimal DFA, then joined to its surroundings as a part (see compose).
+_OPAQUE = (*_VALUES, ir.Union, ir.Literal)
+# Below this many part states, embedding them and the compiled subset construction is
+# faster than the direct join (whose glue is determinized in Python).
+_COMPOSE_ABOVE = 2048
 _WS_MASK = byte_mask(0x20, 0x20) | byte_mask(0x09, 0x0A) | byte_mask(0x0D, 0x0D)
 
 
@@ -40,11 +47,16 @@ class BuildOptions:
     timeout_s: float = 30.0
 
 
-def build_dfa(node: ir.Node, options: BuildOptions) -> ByteDFA | None:
-    """Compile an IR tree to a minimal byte DFA (``None``: the language is empty)."""
+def build_dfa(node: ir.Node, options: BuildOptions, *, direct: bool = True) -> ByteDFA | None:
+    """Compile an IR tree to a minimal byte DFA (``None``: the language is empty).
+
+    ``direct=False`` builds everything through NFAs and subset construction only: the
+    reference that tests compare the direct constructions (:mod:`.compose`) against.
+    """
     nfa = NFA(max_states=options.state_budget * 4, timeout_s=options.timeout_s)
-    builder = _Builder(nfa, options)
-    if isinstance(node, _COMPOSITE) and not builder.flexible:
+    builder = _Builder(nfa, options, direct=direct)
+    opaque = _OPAQUE if direct else _COMPOSITE
+    if isinstance(node, opaque) and not builder.flexible:
         return builder._node_dfa(node)  # already minimal: no second subset construction
     start, end = nfa.state(), nfa.state()
     if builder.flexible:  # whitespace may also trail the document
@@ -53,16 +65,16 @@ def build_dfa(node: ir.Node, options: BuildOptions) -> ByteDFA | None:
         builder.ws(body_end, end)
     else:
         builder.add(node, start, end)
-    return from_nfa(
-        nfa, start, end, n_symbols=256 + len(options.special_tokens),
-        max_states=options.state_budget,
-    )
+    return builder.determinize(nfa, builder.parts, start, end)
 
 
 class _Builder:
-    def __init__(self, nfa: NFA, options: BuildOptions) -> None:
+    def __init__(self, nfa: NFA, options: BuildOptions, *, direct: bool = True) -> None:
         self.nfa = nfa
         self.options = options
+        self.direct = direct
+        # Values joined to self.nfa as whole DFAs; None: embed them at once (reference).
+        self.parts: list[Part] | None = [] if direct else None
         self.lowerer = self._lowerer(nfa)
         self.n_symbols = 256 + len(options.special_tokens)
         self.string_dfas: dict[ir.StringNode, ByteDFA | None] = {}
@@ -129,6 +141,10 @@ class _Builder:
     def add(self, node: ir.Node, src: int, dst: int) -> None:
         if isinstance(node, _VALUES) and node is not self.building:
             src = self.before_token(src)
+        if self.parts is not None and isinstance(node, _OPAQUE) and node is not self.building:
+            if not isinstance(node, ir.Never) and (dfa := self._node_dfa(node)) is not None:
+                self.parts.append(Part(src, dfa, dst))
+            return
         if isinstance(node, _COMPOSITE) and node is not self.building:
             # Minimize each composite value once and embed copies of the small DFA:
             # repeated $defs and unconstrained values then cost their minimal size.
@@ -142,19 +158,38 @@ class _Builder:
     def _node_dfa(self, node: ir.Node) -> ByteDFA | None:
         if node in self.node_dfas:
             return self.node_dfas[node]
-        outer_nfa, outer_lowerer, outer_building = self.nfa, self.lowerer, self.building
+        outer = self.nfa, self.lowerer, self.building, self.parts
         self.nfa = self._sub_nfa()
         self.lowerer = self._lowerer(self.nfa)
         self.building = node
+        self.parts = [] if self.direct else None
         try:
             s, e = self.nfa.state(), self.nfa.state()
             self.add(node, s, e)
-            dfa = from_nfa(self.nfa, s, e, n_symbols=self.n_symbols,
-                           max_states=self.options.state_budget)
+            dfa = self.determinize(self.nfa, self.parts, s, e)
         finally:
-            self.nfa, self.lowerer, self.building = outer_nfa, outer_lowerer, outer_building
+            self.nfa, self.lowerer, self.building, self.parts = outer
         self.node_dfas[node] = dfa
         return dfa
+
+    def determinize(
+        self, nfa: NFA, parts: list[Part] | None, start: int, end: int
+    ) -> ByteDFA | None:
+        """The minimal DFA of ``nfa`` with ``parts`` joined in: directly where every part is
+        entered deterministically, else by embedding them and subset construction."""
+        budget = self.options.state_budget
+        if parts and sum(part.dfa.n_states for part in parts) >= _COMPOSE_ABOVE:
+            try:
+                table, accepting, class_of = compose(
+                    nfa, parts, start, end, n_symbols=self.n_symbols, max_states=budget
+                )
+            except NotDeterministic:
+                pass
+            else:
+                return finish(table, accepting, class_of)
+        for part in parts or ():
+            part.dfa.embed(nfa, part.src, part.dst)
+        return from_nfa(nfa, start, end, n_symbols=self.n_symbols, max_states=budget)
 
     def _Never(self, node: ir.Never, src: int, dst: int) -> None:
         """No edge: nothing gets from src to dst."""
@@ -325,9 +360,7 @@ class _Builder:
         budget = self.options.state_budget
         dfas: list[ByteDFA | None] = []
         if node.min_length or node.max_length is not None:
-            dfas.append(self._constraint_dfa(
-                lambda n, s, e, low: _length(n, s, e, node.min_length, node.max_length, low)
-            ))
+            dfas.append(self._length_dfa(node.min_length, node.max_length))
         for pattern in node.patterns:
             branches = _parse(pattern, node.pointer, "pattern")
             dfas.append(self._constraint_dfa(
@@ -370,6 +403,29 @@ class _Builder:
                 result = result.intersect(other, max_states=budget)
         self.string_dfas[node] = result
         return result
+
+    @cached_property
+    def _char_dfa(self) -> ByteDFA | None:
+        """One character inside a JSON string, in every spelling."""
+        return self._constraint_dfa(
+            lambda n, s, e, lo: add_chars(n, s, e, ANY_CHAR, json_string=True, lowerer=lo)
+        )
+
+    def _length_dfa(self, low: int, high: int | None) -> ByteDFA | None:
+        """String content of ``low..high`` characters: copies of one character's DFA."""
+        if not self.direct:
+            return self._constraint_dfa(lambda n, s, e, lo: _length(n, s, e, low, high, lo))
+        char = self._char_dfa
+        sub = self._sub_nfa()
+        end = sub.state()
+        count = low if high is None else high
+        joints = [sub.state() for _ in range(count + 1)]
+        parts = [Part(joints[i], char, joints[i + 1]) for i in range(count)] if char else []
+        for i in range(low, count + 1):
+            sub.epsilon(joints[i], end)
+        if high is None and char is not None:
+            parts.append(Part(joints[low], char, joints[low]))
+        return self.determinize(sub, parts, joints[0], end)
 
     def _StringNode(self, node: ir.StringNode, src: int, dst: int) -> None:
         if node == ir.StringNode():
@@ -552,6 +608,8 @@ def _parse(pattern: str, pointer: str, keyword: str) -> Any:
 
 
 def _length(nfa: NFA, src: int, dst: int, low: int, high: int | None, lowerer: Lowerer) -> None:
+    if high is not None and high < low:
+        return  # no string has that many characters
     cur = src
     for _ in range(low):
         nxt = nfa.state()

@@ -17,7 +17,7 @@ from structgen.automata.nfa import NFA
 from structgen.automata.search_fast import bytes_to_accept_fast, trim_fast
 from structgen.errors import GrammarLimitError
 
-__all__ = ["ByteDFA", "from_nfa"]
+__all__ = ["ByteDFA", "finish", "from_nfa"]
 
 # Below this size pure Python is faster than calling into numba.
 _FAST_ABOVE = 256
@@ -150,7 +150,7 @@ class ByteDFA:
                     order.append(key)
                 row.append(target)
             transitions.append(row)
-        return _finish(transitions, accepting, class_of)
+        return finish(transitions, accepting, class_of)
 
     def complement_within(self, universe: ByteDFA, *, max_states: int) -> ByteDFA | None:
         """``universe`` minus this language."""
@@ -174,7 +174,7 @@ def _from_lists(
     )
 
 
-def _finish(
+def finish(
     transitions: list[list[int]] | npt.NDArray[np.int32],
     accepting: list[bool] | npt.NDArray[np.bool_],
     class_of: list[int],
@@ -211,4 +211,4 @@ def from_nfa(
     table, accepting, class_of = determinize_fast(
         nfa, start, accept, n_symbols=n_symbols, max_states=max_states
     )
-    return _finish(table, accepting, class_of)
+    return finish(table, accepting, class_of)

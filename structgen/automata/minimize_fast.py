@@ -10,6 +10,8 @@ import numpy as np
 import numpy.typing as npt
 from numba import njit
 
+from structgen.automata.renumber import renumber
+
 __all__ = ["minimize_fast"]
 
 
@@ -158,6 +160,4 @@ def minimize_fast(
     new_id = np.full(block_of.max() + 1, -1, dtype=np.int32)
     new_id[live[reps]] = np.arange(len(reps), dtype=np.int32)
     new_id[dead_block] = -1
-    # One extra entry so that "no move" (-1) maps to -1 in a single gather.
-    state_id = np.append(new_id[live], np.int32(-1))
-    return state_id[table[reps]], accepting[reps]
+    return renumber(table, reps, new_id[live]), accepting[reps]

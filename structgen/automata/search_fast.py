@@ -11,6 +11,8 @@ import numpy as np
 import numpy.typing as npt
 from numba import njit
 
+from structgen.automata.renumber import renumber
+
 __all__ = ["bytes_to_accept_fast", "trim_fast"]
 
 _UNREACHABLE = int(np.iinfo(np.int32).max)
@@ -85,9 +87,9 @@ def trim_fast(
     if not alive[0]:
         return None
     keep = np.flatnonzero(_reach(table, alive))
-    new_id = np.full(len(table) + 1, -1, dtype=np.int32)  # index -1 maps "no move" to -1
+    new_id = np.full(len(table), -1, dtype=np.int32)
     new_id[keep] = np.arange(len(keep), dtype=np.int32)
-    return new_id[table[keep]], accepting[keep]
+    return renumber(table, keep, new_id), accepting[keep]
 
 
 def bytes_to_accept_fast(
