@@ -79,7 +79,11 @@ def sample_numpy(
     seen: npt.NDArray[np.bool_] | None = None,
     allowed: npt.NDArray[np.bool_] | None = None,
 ) -> int:
-    """One token from a row of logits (modified in place).
+    """One token from a row of logits (modified in place by the penalty).
+
+    With a mask, only the allowed tokens are scored: the softmax and the draw run over
+    that subset, so a constrained step costs less than a free one (a few allowed tokens
+    against the whole vocabulary). The draw is an inverse-CDF lookup of one uniform.
 
     Parameters
     ----------
@@ -92,27 +96,31 @@ def sample_numpy(
     """
     if seen is not None and sampling.repetition_penalty != 1.0:
         penalty = sampling.repetition_penalty
-        hit = logits[seen]
-        logits[seen] = np.where(hit < 0, hit * penalty, hit / penalty)
-    if allowed is not None:
-        logits[~allowed] = -np.inf
-    if not np.isfinite(logits).any():
+        hit = np.flatnonzero(seen)
+        scores = logits[hit]
+        logits[hit] = np.where(scores < 0, scores * penalty, scores / penalty)
+    candidates = None if allowed is None else np.flatnonzero(allowed)
+    scores = logits if candidates is None else logits[candidates]
+    if scores.size == 0 or not np.isfinite(scores).any():
         raise ValueError("no token is allowed: every logit is -inf after masking")
     if sampling.greedy:
-        return int(np.argmax(logits))
-    scaled = logits.astype(np.float64) / sampling.temperature
-    scaled -= scaled.max()
-    probs = np.exp(scaled)
-    probs /= probs.sum()
-    if sampling.top_p < 1.0:
-        order = np.argsort(-probs, kind="stable")
-        cumulative = np.cumsum(probs[order])
-        keep = cumulative - probs[order] < sampling.top_p
-        keep[0] = True
-        dropped = order[~keep]
-        probs[dropped] = 0.0
-        probs /= probs.sum()
-    return int(rng.choice(probs.shape[0], p=probs))
+        choice = int(np.argmax(scores))
+    else:
+        scaled = scores.astype(np.float64)
+        scaled -= scaled.max()
+        scaled /= sampling.temperature
+        probs = np.exp(scaled)
+        if sampling.top_p < 1.0:
+            order = np.argsort(-probs, kind="stable")
+            ranked = probs[order]
+            cumulative = np.cumsum(ranked)
+            keep = cumulative - ranked < sampling.top_p * cumulative[-1]
+            keep[0] = True
+            probs[order[~keep]] = 0.0
+        cdf = np.cumsum(probs)
+        choice = int(np.searchsorted(cdf, rng.random() * cdf[-1], side="right"))
+        choice = min(choice, scores.size - 1)
+    return choice if candidates is None else int(candidates[choice])
 
 
 def sample_torch(
