@@ -9,9 +9,6 @@ import typing
 from dataclasses import dataclass
 from typing import Any, Literal
 
-import jsonschema
-import jsonschema.validators
-
 from structgen.automata.build import BuildOptions, build_dfa
 from structgen.automata.dfa import ByteDFA
 from structgen.errors import SchemaError, UnsatisfiableSchemaError
@@ -24,6 +21,7 @@ from structgen.schema.from_jsonschema import (
     normalize,
 )
 from structgen.schema.serialize import candidates
+from structgen.schema.validator import validator_for
 
 __all__ = ["Grammar", "GrammarStats", "compile", "compile_node"]
 
@@ -115,10 +113,7 @@ class Grammar:
         """
         if self.schema is None:
             return []
-        cls = jsonschema.validators.validator_for(
-            self.schema, default=jsonschema.Draft202012Validator
-        )
-        validator = cls(self.schema, format_checker=cls.FORMAT_CHECKER)
+        validator = validator_for(self.schema)
         return [
             f"{'/' + '/'.join(map(str, e.absolute_path))}: {e.message}"
             for e in validator.iter_errors(instance)
@@ -142,6 +137,8 @@ def _load(schema: Any) -> Any:
             raise SchemaError(
                 f"schema is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
             ) from None
+        except (ValueError, RecursionError) as exc:  # not UTF-8, huge integers, deep nesting
+            raise SchemaError(f"schema is not valid JSON: {exc}") from None
     if isinstance(schema, (dict, bool)):
         return schema
     if inspect.isfunction(schema) or inspect.ismethod(schema):
@@ -173,6 +170,7 @@ def compile(
     unicode_escapes: bool | None = None,
     state_budget: int = 200_000,
     timeout_s: float = 30.0,
+    max_schema_nodes: int = 200_000,
 ) -> Grammar:
     """Compile a JSON Schema, Pydantic model or Python function to a :class:`Grammar`.
 
@@ -210,8 +208,11 @@ def compile(
         specification's default): list it in ``Grammar.unenforced``. ``"error"``: treat
         it as an assertion the grammar cannot enforce (``UnsupportedSchemaError`` when
         strict). Custom format names are annotations either way.
-    state_budget, timeout_s
-        Limits: exceeding them raises :class:`~structgen.GrammarLimitError`.
+    state_budget, timeout_s, max_schema_nodes
+        Limits (DFA states; wall time of normalizing, and again of building the
+        automaton; JSON values in the schema document and subschemas it expands to):
+        exceeding one raises :class:`~structgen.GrammarLimitError`. ``SECURITY.md``
+        lists every limit.
 
     Raises
     ------
@@ -227,6 +228,8 @@ def compile(
             max_recursion_depth=max_recursion_depth,
             any_value_depth=any_value_depth,
             unknown_formats=unknown_formats,
+            max_nodes=max_schema_nodes,
+            timeout_s=timeout_s,
         ),
     )
     normalized = time.perf_counter()

@@ -14,6 +14,7 @@ import numpy.typing as npt
 
 from structgen._version import __version__
 from structgen.automata.dfa import ByteDFA
+from structgen.errors import GrammarLimitError
 from structgen.index.cache import DiskCache, cache_key
 from structgen.index.collapse import collapse
 from structgen.index.distance import UNREACHABLE, tokens_to_accept
@@ -302,7 +303,7 @@ class TokenIndex:
 
     # -- eager build -----------------------------------------------------------------------
 
-    def build_all(self) -> None:
+    def build_all(self, *, max_bytes: int = 1 << 30) -> None:
         """Compute the masks of every state reachable from the start by tokens.
 
         A breadth-first search over token moves; masks are deduplicated into
@@ -310,10 +311,16 @@ class TokenIndex:
         first (tens of ms). Costs one walk per reachable state, from a few microseconds to
         2 ms each on Llama-3, and 16 KiB per distinct mask: meant for small grammars and
         for tables uploaded to a GPU. With ``cache_dir`` the result is stored on disk.
+
+        Raises
+        ------
+        GrammarLimitError
+            When the distinct masks would take more than ``max_bytes`` (default 1 GiB,
+            65,536 masks over Llama-3); the lazy per-state masks still work.
         """
         if self._table is not None:
             return
-        self._explore(emit=True)
+        self._explore(emit=True, max_bytes=max_bytes)
         self._save()
 
     def mask_table(self) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.int32]]:
@@ -427,7 +434,7 @@ class TokenIndex:
             self._class_trie = trie
         return trie, np.arange(self.dfa.n_classes, dtype=np.int32)
 
-    def _explore(self, *, emit: bool) -> None:
+    def _explore(self, *, emit: bool, max_bytes: int = 1 << 62) -> None:
         """Breadth-first over token moves from the start: the token graph, and with ``emit``
         the deduplicated mask table."""
         trie, identity = self._class_walk_setup()
@@ -476,6 +483,13 @@ class TokenIndex:
                 key = words.tobytes()
                 row = row_index.get(key)
                 if row is None:
+                    if (len(rows) + 1) * words.nbytes > max_bytes:
+                        raise GrammarLimitError(
+                            f"the mask table needs more than max_bytes={max_bytes} "
+                            f"({len(rows) + 1} distinct masks of {words.nbytes} bytes); "
+                            "raise it, or use the lazy masks (mask(), Guide) instead",
+                            limit="index_memory", reached=(len(rows) + 1) * words.nbytes,
+                        )
                     row = row_index[key] = len(rows)
                     rows.append(words.copy())
                 row_of[state] = row

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import time
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from itertools import product
@@ -26,6 +27,7 @@ from structgen.schema.formats import FORMATS, PARTIAL_FORMATS, STANDARD_FORMATS
 from structgen.schema.keywords import KEYWORDS
 from structgen.schema.patterns import PatternError, parse_ecma
 from structgen.schema.refs import Registry
+from structgen.schema.validator import ecma_search, validator_for
 
 __all__ = ["NormalizeOptions", "Unenforced", "integers_may_have_fraction", "normalize"]
 
@@ -40,6 +42,10 @@ _NUMBER_KEYS = {"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "m
 _POST_VALIDATED = {k for k, (_, status, _) in KEYWORDS.items() if status == "post-validated"}
 _MAX_UNION = 256
 _MAX_DEPTH = 64  # nested subschemas; well inside Python's recursion limit
+# Nested JSON values anywhere in the document (enum values included): jsonschema's
+# metaschema check recurses about five frames per level, and Python stops at 1000.
+_MAX_JSON_DEPTH = 128
+_MAX_INT_BITS = 13_000  # Python refuses to print integers past 4300 digits (14,284 bits)
 
 
 @dataclass(frozen=True)
@@ -52,6 +58,7 @@ class NormalizeOptions:
     any_value_depth: int = 2
     unknown_formats: Literal["annotate", "error"] = "annotate"
     max_nodes: int = 200_000
+    timeout_s: float | None = None
 
 
 @dataclass(frozen=True)
@@ -118,9 +125,11 @@ def normalize(schema: Any, options: NormalizeOptions) -> tuple[ir.Node, tuple[Un
         raise SchemaError(
             f"a schema must be a JSON object or boolean, not {type(schema).__name__}"
         )
-    _check_metaschema(schema)
+    _check_size(schema, options.max_nodes)
     _check_dialect(schema)
-    normalizer = _Normalizer(schema, options)
+    _check_metaschema(schema)
+    deadline = None if options.timeout_s is None else time.monotonic() + options.timeout_s
+    normalizer = _Normalizer(schema, options, deadline)
     node = normalizer.node((schema, normalizer.registry.root_base, ""))
     if isinstance(node, ir.Never):
         if normalizer.cut_recursion:
@@ -138,8 +147,38 @@ def integers_may_have_fraction(schema: Any) -> bool:
     return not (isinstance(dialect, str) and ("draft-03" in dialect or "draft-04" in dialect))
 
 
-def _check_metaschema(schema: Any) -> None:
-    cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
+def _check_size(schema: Any, max_nodes: int) -> None:
+    """Refuse documents too large or too deeply nested before anything recurses into them."""
+    stack = [(schema, 1, "")]
+    seen = 0
+    while stack:
+        value, depth, pointer = stack.pop()
+        seen += 1
+        if seen > max_nodes:
+            raise GrammarLimitError(
+                f"the schema document holds more than {max_nodes} JSON values; raise "
+                "max_schema_nodes or simplify it", limit="max_schema_nodes", reached=seen,
+            )
+        if depth > _MAX_JSON_DEPTH:
+            raise GrammarLimitError(
+                f"{pointer}: the schema document nests more than {_MAX_JSON_DEPTH} levels deep",
+                limit="nesting", reached=depth,
+            )
+        if isinstance(value, int) and value.bit_length() > _MAX_INT_BITS:
+            raise SchemaError("integer too large to write in JSON (over 4000 digits)",
+                              pointer=pointer)
+        if isinstance(value, dict):
+            stack.extend((v, depth + 1, f"{pointer}/{_escape(str(k))}") for k, v in value.items())
+        elif isinstance(value, list):
+            stack.extend((v, depth + 1, f"{pointer}/{i}") for i, v in enumerate(value))
+
+
+def _check_metaschema(schema: Any, root: Any = None, prefix: str = "") -> None:
+    """jsonschema's metaschema check (in ``root``'s dialect). Not under ``timeout_s``
+    (jsonschema offers no hook): it is linear in the schema's size, about 0.4 ms per
+    subschema, and bounded by ``max_schema_nodes``."""
+    dialect = schema if root is None else root
+    cls = jsonschema.validators.validator_for(dialect, default=jsonschema.Draft202012Validator)
     # No format checker: it would judge `pattern` by Python's `re`, not ECMA-262;
     # patterns get their own check when parsed.
     meta = cls(cls.META_SCHEMA)
@@ -148,8 +187,83 @@ def _check_metaschema(schema: Any) -> None:
     except (RecursionError, ValueError) as exc:
         raise SchemaError(f"not a valid schema: {exc}") from None
     if error is not None:
-        pointer = "".join(f"/{p}" for p in error.path)
+        pointer = prefix + "".join(f"/{p}" for p in error.path)
         raise SchemaError(f"not a valid schema: {error.message}", pointer=pointer)
+
+
+_OBJECTS = ("properties", "patternProperties", "$defs", "definitions", "dependentSchemas",
+            "dependentRequired")
+_LISTS = ("allOf", "anyOf", "oneOf", "prefixItems", "enum", "required")
+_STRINGS = ("format", "pattern", "$anchor")
+_COUNTS = ("minLength", "maxLength", "minItems", "maxItems", "minProperties", "maxProperties",
+           "minContains", "maxContains")
+_SCHEMAS = ("additionalProperties", "propertyNames", "additionalItems", "not", "contains",
+            "if", "then", "else", "unevaluatedItems", "unevaluatedProperties")
+
+
+def _check_types(schema: dict, pointer: str) -> None:
+    """The types of the keywords the normalizer reads. The metaschema check covers them,
+    except where it never looks: a `$ref` into an unknown keyword, or 2020-12 keywords
+    (`$defs`, `prefixItems`) in a draft-04 document, whose metaschema does not know them."""
+
+    def fail(keyword: str, expected: str) -> None:
+        raise SchemaError(f"{keyword} must be {expected}, not {type(schema[keyword]).__name__}",
+                          pointer=f"{pointer}/{_escape(keyword)}")
+
+    for keyword in _OBJECTS:
+        if keyword in schema and not isinstance(schema[keyword], dict):
+            fail(keyword, "an object")
+    for keyword in _LISTS:
+        if keyword in schema and not isinstance(schema[keyword], list):
+            fail(keyword, "an array")
+    for keyword in _STRINGS:
+        if keyword in schema and not isinstance(schema[keyword], str):
+            fail(keyword, "a string")
+    for keyword in _COUNTS:
+        value = schema.get(keyword)
+        if keyword in schema and not (
+            (isinstance(value, int) and not isinstance(value, bool))
+            or (isinstance(value, float) and value.is_integer())
+        ):
+            fail(keyword, "a whole number")
+    for keyword in (*_SCHEMAS, "items"):
+        value = schema.get(keyword)
+        if keyword in schema and not isinstance(value, (dict, bool)) and not (
+            keyword == "items" and isinstance(value, list)
+        ):
+            fail(keyword, "a schema")
+    if any(not isinstance(name, str) for name in schema.get("required", ())):
+        fail("required", "an array of property names")
+    types = schema.get("type")
+    if types is not None and not isinstance(types, str) and not (
+        isinstance(types, list) and all(isinstance(t, str) for t in types)
+    ):
+        fail("type", "a type name or an array of them")
+
+
+_SCHEMA_MAPS = {"properties", "patternProperties", "$defs", "definitions", "dependentSchemas",
+                "dependencies"}
+_SCHEMA_LISTS = {"allOf", "anyOf", "oneOf", "prefixItems", "items"}
+_SCHEMA_VALUES = {"items", "additionalItems", "additionalProperties", "propertyNames",
+                  "contains", "not", "if", "then", "else", "unevaluatedItems",
+                  "unevaluatedProperties", "contentSchema", "dependencies"}
+
+
+def _checked_by_metaschema(pointer: str) -> bool:
+    """Whether the metaschema check of the root reached the subschema at ``pointer``: not
+    when a `$ref` points into an unknown keyword's value (``#/x-extra/thing``)."""
+    state = "schema"  # or "container" (a name or index comes next), or "either" (items)
+    for part in pointer.split("/")[1:]:
+        keyword = part in _SCHEMA_MAPS or part in _SCHEMA_LISTS or part in _SCHEMA_VALUES
+        if state == "container" or (state == "either" and not keyword):
+            state = "schema"
+        elif part in _SCHEMA_MAPS or part in _SCHEMA_LISTS:
+            state = "either" if part in _SCHEMA_VALUES else "container"
+        elif part in _SCHEMA_VALUES:
+            state = "schema"
+        else:
+            return False
+    return state != "container"
 
 
 _DIALECT = re.compile(
@@ -158,8 +272,12 @@ _DIALECT = re.compile(
 
 
 def _check_dialect(schema: Any) -> None:
-    dialect = schema.get("$schema") if isinstance(schema, dict) else None
-    if isinstance(dialect, str) and not _DIALECT.match(dialect):
+    if not isinstance(schema, dict) or "$schema" not in schema:
+        return
+    dialect = schema["$schema"]
+    if not isinstance(dialect, str):
+        raise SchemaError("$schema must be a URI string", pointer="/$schema")
+    if not _DIALECT.match(dialect):
         raise UnsupportedSchemaError(
             f"custom metaschema {dialect!r}: its vocabularies may change what keywords mean",
             pointer="/$schema", keyword="$schema",
@@ -182,7 +300,7 @@ def _decimal(value: Any, pointer: str) -> Decimal:
 
 
 class _Normalizer:
-    def __init__(self, root: Any, options: NormalizeOptions) -> None:
+    def __init__(self, root: Any, options: NormalizeOptions, deadline: float | None) -> None:
         self.root = root
         self.options = options
         self.registry = Registry(root)
@@ -191,11 +309,11 @@ class _Normalizer:
         self.cut_recursion: list[str] = []
         self.nodes = 0
         self.depth = 0
+        self.deadline = deadline
         dialect = root.get("$schema", "") if isinstance(root, dict) else ""
         dialect = dialect if isinstance(dialect, str) else ""
         self.legacy = any(d in dialect for d in ("draft-03", "draft-04", "draft-06", "draft-07"))
-        cls = jsonschema.validators.validator_for(root, default=jsonschema.Draft202012Validator)
-        self.validator = cls(root, format_checker=cls.FORMAT_CHECKER)
+        self.validator = validator_for(root)
 
     # -- bookkeeping ----------------------------------------------------------------
     def unsupported(self, pointer: str, keyword: str, reason: str) -> None:
@@ -205,13 +323,21 @@ class _Normalizer:
             )
         self.unenforced.append(Unenforced(pointer, keyword, reason))
 
+    def check_time(self) -> None:
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            raise GrammarLimitError(
+                f"compiling took longer than timeout_s={self.options.timeout_s}",
+                limit="timeout_s", reached=float(self.options.timeout_s or 0),
+            )
+
     def count(self, pointer: str) -> None:
         self.nodes += 1
+        self.check_time()
         if self.nodes > self.options.max_nodes:
             raise GrammarLimitError(
                 f"{pointer or '/'}: the schema expands to more than {self.options.max_nodes} "
-                "nodes (deeply shared $refs multiply); raise max_nodes or simplify",
-                limit="max_nodes",
+                "nodes (deeply shared $refs multiply); raise max_schema_nodes or simplify",
+                limit="max_schema_nodes",
                 reached=self.nodes,
             )
 
@@ -238,7 +364,11 @@ class _Normalizer:
         if isinstance(ident, str) and pointer and not self.legacy:
             base = urldefrag(urljoin(base, ident))[0]
         if "$ref" in schema:
+            if not isinstance(schema["$ref"], str):  # draft-04's metaschema lets any type by
+                raise SchemaError("$ref must be a string", pointer=f"{pointer}/$ref")
             target = self.registry.resolve(schema["$ref"], base, f"{pointer}/$ref")
+            if isinstance(target[0], dict) and not _checked_by_metaschema(target[2]):
+                _check_metaschema(target[0], self.root, target[2])
             key = id(target[0])
             if key in chain:
                 raise SchemaError(
@@ -253,6 +383,7 @@ class _Normalizer:
             self._merge(flat, target, depth + 1, chain | {key})
             if self.legacy:
                 return
+        _check_types(schema, pointer)
         flat.sources.append((schema, base, pointer))
         for keyword in ("$dynamicRef", "$recursiveRef"):
             if keyword in schema:
@@ -301,10 +432,13 @@ class _Normalizer:
             if keyword in schema:
                 # OpenAPI 3.0.3: `nullable` does not add null to an `enum` that lacks it.
                 values = list(schema[keyword]) if keyword == "enum" else [schema[keyword]]
-                if flat.enum is None:
-                    flat.enum = values
-                else:
-                    flat.enum = [v for v in flat.enum if any(_json_equal(v, w) for w in values)]
+                if any(isinstance(v, float) and not math.isfinite(v) for v in values):
+                    raise UnsupportedSchemaError(
+                        f"{keyword} holds a non-finite number (NaN, or past the float range)",
+                        pointer=f"{pointer}/{keyword}", keyword=keyword,
+                        hint="write the value as a string or drop it",
+                    )
+                flat.enum = values if flat.enum is None else _intersect(flat.enum, values)
 
     def _merge_numbers(self, flat: _Flat, schema: dict, pointer: str) -> None:
         for keyword in ("minimum", "exclusiveMinimum"):
@@ -324,7 +458,13 @@ class _Normalizer:
                 bound = (bound[0], True)
             flat.maximum = _tighter(flat.maximum, bound, lower=False)
         if "multipleOf" in schema:
-            flat.multiple_of.append(_decimal(schema["multipleOf"], f"{pointer}/multipleOf"))
+            divisor = _decimal(schema["multipleOf"], f"{pointer}/multipleOf")
+            if divisor.is_infinite():
+                raise UnsupportedSchemaError(
+                    "multipleOf past the float range", pointer=f"{pointer}/multipleOf",
+                    keyword="multipleOf", hint="use a finite divisor",
+                )
+            flat.multiple_of.append(divisor)
 
     def _merge_strings(self, flat: _Flat, schema: dict, pointer: str) -> None:
         if "minLength" in schema:
@@ -551,10 +691,19 @@ class _Normalizer:
     def _enum(self, flat: _Flat, types: set[str]) -> ir.Node:
         assert flat.enum is not None
         keep = []
-        for value in flat.enum:
+        # The enums were intersected when merged: checking each value against them again
+        # would cost len(enum) squared.
+        sources = [
+            ({k: v for k, v in s.items() if k not in ("enum", "const")}, base, pointer)
+            if isinstance(s, dict) else (s, base, pointer)
+            for s, base, pointer in flat.sources
+        ]
+        for i, value in enumerate(flat.enum):
+            if i % 256 == 255:
+                self.check_time()
             if not _has_type(value, types):
                 continue
-            if all(self._valid(value, source) for source in flat.sources):
+            if all(self._valid(value, source) for source in sources):
                 keep.append(value)
         return ir.Literal.of(keep) if keep else ir.Never()
 
@@ -777,10 +926,26 @@ def _applicable(name: str, patterns: dict[str, Ref], extra: Ref | None) -> list[
 
 
 def _search(pattern: str, text: str) -> bool:
-    try:
-        return re.search(pattern, text) is not None
-    except re.error:
-        return False
+    return ecma_search(pattern, text)
+
+
+def _intersect(values: list[Any], others: list[Any]) -> list[Any]:
+    """The values of ``values`` that JSON-equal one of ``others``, in near-linear time."""
+    keys = {_json_key(w) for w in others}
+    return [v for v in values if _json_key(v) in keys]
+
+
+def _json_key(value: Any) -> Any:
+    """A hashable key equal for JSON-equal values (``1 == 1.0``, ``True != 1``)."""
+    if isinstance(value, bool) or value is None:
+        return ("c", value)
+    if isinstance(value, (int, float)):
+        return ("n", int(value) if isinstance(value, float) and value.is_integer() else value)
+    if isinstance(value, list):
+        return ("a", tuple(_json_key(v) for v in value))
+    if isinstance(value, dict):
+        return ("o", frozenset((k, _json_key(v)) for k, v in value.items()))
+    return ("s", value)
 
 
 def _tighter(
@@ -793,18 +958,6 @@ def _tighter(
     if lower:
         return old if old[0] > new[0] else new
     return old if old[0] < new[0] else new
-
-
-def _json_equal(a: Any, b: Any) -> bool:
-    if isinstance(a, bool) or isinstance(b, bool):
-        return type(a) is type(b) and a == b
-    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
-        return a == b
-    if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(_json_equal(x, y) for x, y in zip(a, b, strict=True))
-    if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(_json_equal(a[k], b[k]) for k in a)
-    return type(a) is type(b) and a == b
 
 
 def _has_type(value: Any, types: set[str]) -> bool:

@@ -16,7 +16,7 @@ from typing import Any
 
 import interegular
 
-__all__ = ["Branch", "PatternError", "parse_ecma"]
+__all__ = ["Branch", "PatternError", "parse_ecma", "search"]
 
 # ECMA `.` matches anything but line terminators.
 _DOT = "[^\n\r\u2028\u2029]"
@@ -192,15 +192,130 @@ def parse_ecma(pattern: str) -> tuple[Branch, ...]:
             re.compile(translated)
         except re.error as exc:
             raise PatternError(f"not a valid regex: {exc}", unsupported=False) from None
+        except (ValueError, OverflowError, RecursionError) as exc:  # {10000...} past 4300 digits
+            raise PatternError(f"regex too large: {exc}", unsupported=True) from None
         try:
             tree = interegular.parse_pattern(translated) if translated else None
         except interegular.patterns.Unsupported as exc:
             raise PatternError(f"{exc}", unsupported=True) from None
         except Exception as exc:  # interegular's parser raises several error types
-            try:
-                re.compile(translated)
-            except re.error:
-                raise PatternError(f"not a valid regex: {exc}", unsupported=False) from None
             raise PatternError(f"regex syntax not supported: {exc}", unsupported=True) from None
         branches.append(Branch(tree, anchored_start, anchored_end))
     return tuple(branches)
+
+
+# -- matching ------------------------------------------------------------------------------
+
+_MAX_MATCHER_STATES = 20_000
+
+
+class _Matcher:
+    """A character NFA of one branch, simulated in step (Thompson): linear in the text, so a
+    pattern like ``(a+)+$`` that makes a backtracking engine take exponential time cannot."""
+
+    def __init__(self, branch: Branch) -> None:
+        self.edges: list[list[tuple[frozenset[str], bool, int]]] = []
+        self.eps: list[list[int]] = []
+        self.anchored_start = branch.anchored_start
+        self.anchored_end = branch.anchored_end
+        self.start, self.accept = self._state(), self._state()
+        if branch.tree is None:
+            self.eps[self.start].append(self.accept)
+        else:
+            self._add(branch.tree, self.start, self.accept, False)
+
+    def _state(self) -> int:
+        if len(self.edges) >= _MAX_MATCHER_STATES:
+            raise PatternError(
+                f"pattern expands to more than {_MAX_MATCHER_STATES} states", unsupported=True
+            )
+        self.edges.append([])
+        self.eps.append([])
+        return len(self.edges) - 1
+
+    def _add(self, tree: Any, src: int, dst: int, fold: bool) -> None:
+        kind = type(tree).__name__
+        if kind == "Pattern":
+            fold = fold or "CASE_INSENSITIVE" in str(getattr(tree, "added_flags", ""))
+            for option in tree.options:
+                self._add(option, src, dst, fold)
+        elif kind == "_Concatenation":
+            cur = src
+            for part in tree.parts:
+                nxt = self._state()
+                self._add(part, cur, nxt, fold)
+                cur = nxt
+            self.eps[cur].append(dst)
+        elif kind == "_Repeated":
+            cur = src
+            for _ in range(tree.min):
+                nxt = self._state()
+                self._add(tree.base, cur, nxt, fold)
+                cur = nxt
+            if tree.max is None:
+                loop = self._state()
+                self.eps[cur].append(loop)
+                self._add(tree.base, loop, loop, fold)
+                self.eps[loop].append(dst)
+                return
+            for _ in range(tree.max - tree.min):
+                nxt = self._state()
+                self.eps[cur].append(dst)
+                self._add(tree.base, cur, nxt, fold)
+                cur = nxt
+            self.eps[cur].append(dst)
+        elif kind == "_CharGroup":
+            chars = frozenset(tree.chars)
+            if fold:
+                chars |= {c.lower() for c in chars} | {c.upper() for c in chars}
+            self.edges[src].append((chars, bool(tree.negated), dst))
+        elif kind == "__DotCls":
+            self.edges[src].append((frozenset("\n"), True, dst))
+        elif kind == "__EmptyCls":
+            self.eps[src].append(dst)
+        else:  # pragma: no cover - parse_ecma refuses everything else
+            raise PatternError(f"unexpected regex node {kind}", unsupported=True)
+
+    def _closure(self, states: set[int]) -> set[int]:
+        stack = list(states)
+        while stack:
+            for nxt in self.eps[stack.pop()]:
+                if nxt not in states:
+                    states.add(nxt)
+                    stack.append(nxt)
+        return states
+
+    def search(self, text: str) -> bool:
+        current = self._closure({self.start})
+        for char in text:
+            if self.accept in current and not self.anchored_end:
+                return True
+            moved = {
+                dst for s in current for chars, negated, dst in self.edges[s]
+                if (char in chars) != negated
+            }
+            if not self.anchored_start:
+                moved.add(self.start)
+            if not moved and self.anchored_start:
+                return False
+            current = self._closure(moved)
+        return self.accept in current
+
+
+@functools.lru_cache(maxsize=1024)
+def _matchers(pattern: str) -> tuple[_Matcher, ...]:
+    return tuple(_Matcher(branch) for branch in parse_ecma(pattern))
+
+
+def search(pattern: str, text: str) -> bool:
+    """Whether the ECMA-262 ``pattern`` matches somewhere in ``text`` (JSON Schema semantics).
+
+    Linear in ``len(text)`` times the pattern's size, whatever the pattern: schemas are
+    inputs, and a backtracking engine (Python's ``re``) can take exponential time on them.
+
+    Raises
+    ------
+    PatternError
+        As :func:`parse_ecma`, or when the pattern is too large to match this way.
+    """
+    return any(matcher.search(text) for matcher in _matchers(pattern))

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 import pytest
 from index_helpers import random_dfa, random_vocab
 
+from structgen._version import __version__
 from structgen.index import build_index
 from structgen.index.cache import DiskCache, cache_key
+from structgen.index.trie import _TRIES
 
 
 def _arrays(seed: int) -> dict[str, np.ndarray]:
@@ -153,3 +159,89 @@ def test_a_different_dfa_is_a_different_entry(tmp_path: Path) -> None:
     a = build_index(random_dfa(12), vocab, cache_dir=tmp_path)
     b = build_index(random_dfa(13), vocab, cache_dir=tmp_path)
     assert a._cache_key() != b._cache_key()
+
+
+def test_threads_storing_and_loading_one_entry(tmp_path: Path) -> None:
+    cache = DiskCache(tmp_path)
+    key = cache_key("threads")
+    start = threading.Barrier(8)
+
+    def work(k: int) -> int:
+        start.wait()
+        seen = 0
+        for _ in range(15):
+            if k % 2:
+                cache.store(key, _arrays(4))
+            else:
+                loaded = cache.load(key)
+                if loaded is not None:
+                    assert _equal(loaded, _arrays(4))
+                    seen += 1
+        return seen
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(work, range(8)))
+    final = cache.load(key)
+    assert final is not None and _equal(final, _arrays(4))
+    assert sorted(p.suffix for p in tmp_path.iterdir()) == [".npz"]
+
+
+def test_a_corrupted_vocabulary_trie_is_rebuilt(tmp_path: Path) -> None:
+    vocab = random_vocab(21)  # a fingerprint no other test shares: not in the process memo
+    dfa = random_dfa(21, n_states=10)
+    build_index(dfa, vocab, cache_dir=tmp_path)
+    key = cache_key("Trie", __version__, vocab.fingerprint)
+    path = DiskCache(tmp_path).path(key)
+    good = path.read_bytes()
+    path.write_bytes(good[: len(good) // 3])
+    _TRIES.pop(vocab.fingerprint, None)
+    index = build_index(dfa, vocab, cache_dir=tmp_path)
+    assert np.array_equal(index.mask(0), build_index(dfa, vocab).mask(0))
+    assert DiskCache(tmp_path).load(key) is not None  # rewritten whole
+
+
+def test_an_intact_entry_of_the_wrong_shape_is_ignored(tmp_path: Path) -> None:
+    dfa, vocab = random_dfa(22, n_states=12), random_vocab(22)
+    index = build_index(dfa, vocab, cache_dir=tmp_path)
+    # Checksummed, but not this index's shapes (a foreign writer, a changed layout).
+    DiskCache(tmp_path).store(index._cache_key(), {
+        "tokens_to_accept": np.zeros(3, np.int32),
+        "mask_table": np.zeros((2, 5), np.uint32),
+        "state_row": np.zeros(4, np.int32),
+    })
+    restored = build_index(dfa, vocab, cache_dir=tmp_path)
+    with pytest.raises(ValueError, match="build_all"):
+        restored.mask_table()
+    assert np.array_equal(restored.tokens_to_accept(), build_index(dfa, vocab).tokens_to_accept())
+
+
+def _build_repeatedly(directory: str, seed: int, repeats: int) -> None:
+    for _ in range(repeats):
+        _build(directory, seed)
+
+
+def test_processes_building_while_the_entry_is_damaged(tmp_path: Path) -> None:
+    """Four builders race while the parent truncates whatever entry is on disk: every
+    builder succeeds, and what stays on disk is whole and right."""
+    context = multiprocessing.get_context("spawn")
+    builders = [context.Process(target=_build_repeatedly, args=(str(tmp_path), 31, 2))
+                for _ in range(4)]
+    for b in builders:
+        b.start()
+    dfa, vocab = random_dfa(31, n_states=30), random_vocab(31)
+    path = DiskCache(tmp_path).path(build_index(dfa, vocab)._cache_key())
+    while any(b.is_alive() for b in builders):
+        with contextlib.suppress(OSError):
+            data = path.read_bytes()
+            path.write_bytes(data[: len(data) // 2])
+        time.sleep(0.01)
+    for b in builders:
+        b.join()
+        assert b.exitcode == 0
+    _build(str(tmp_path), 31)  # the last write may have been damaged: a build repairs it
+    restored = build_index(dfa, vocab, cache_dir=tmp_path)
+    table, rows = restored.mask_table()
+    fresh = build_index(dfa, vocab)
+    for state in range(dfa.n_states):
+        if rows[state] >= 0:
+            assert np.array_equal(table[rows[state]], fresh.mask(state))
