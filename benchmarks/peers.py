@@ -16,6 +16,7 @@ Usage::
         ids = vocab.encode(json.dumps(instance))
         per_token_s = peer.walk(compiled, ids)
         ok = peer.accepts_tokens(compiled, ids)
+        walk = peer.random_walk(compiled, random.Random(0), max_tokens=512)
 
 Phases a peer defers show up later: llguidance builds lexer states lazily (part of its compile
 work lands in the first mask and the walk), xgrammar precomputes its adaptive token-mask cache
@@ -29,8 +30,9 @@ import importlib.metadata
 import importlib.resources
 import json
 import logging
+import random
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Protocol, runtime_checkable
@@ -51,7 +53,9 @@ __all__ = [
     "PeerMask",
     "PeerRejectedToken",
     "PeerUnsupported",
+    "PeerWalk",
     "XGrammarEngine",
+    "allowed_ids",
     "load_llama3_vocab",
     "load_peers",
 ]
@@ -195,6 +199,52 @@ class PeerMask:
         return int(np.unpackbits(self.words.view(np.uint8)).sum())
 
 
+@dataclass
+class PeerWalk:
+    """One random walk: uniformly chosen allowed tokens until EOS or ``max_tokens``."""
+
+    tokens: list[int]
+    """The tokens chosen, EOS excluded."""
+    finished: bool
+    """EOS was chosen (the output is complete) within ``max_tokens``."""
+    seconds: list[float]
+    """Seconds per token: advance by the token, then fill the next mask."""
+    stuck: bool = False
+    """The mask allowed no token at all before the output was complete."""
+
+
+def allowed_ids(words: npt.NDArray[np.int32]) -> npt.NDArray[np.intp]:
+    """Token ids whose bit is set in a packed 32-bit mask."""
+    return np.flatnonzero(np.unpackbits(words.view(np.uint8), bitorder="little"))
+
+
+def _random_walk(
+    fill: Callable[[], None],
+    advance: Callable[[int], None],
+    words: npt.NDArray[np.int32],
+    rng: random.Random,
+    max_tokens: int,
+    eos_token_id: int,
+) -> PeerWalk:
+    """The walk every adapter shares; ``fill`` writes the next mask into ``words``."""
+    tokens: list[int] = []
+    seconds: list[float] = []
+    fill()
+    while len(tokens) < max_tokens:
+        allowed = allowed_ids(words)
+        if not len(allowed):
+            return PeerWalk(tokens, False, seconds, stuck=True)
+        token = int(allowed[rng.randrange(len(allowed))])
+        if token == eos_token_id:
+            return PeerWalk(tokens, True, seconds)
+        start = time.perf_counter()
+        advance(token)
+        fill()
+        seconds.append(time.perf_counter() - start)
+        tokens.append(token)
+    return PeerWalk(tokens, False, seconds)
+
+
 @runtime_checkable
 class PeerEngine(Protocol):
     """One peer engine bound to the Llama-3 vocabulary."""
@@ -224,6 +274,13 @@ class PeerEngine(Protocol):
 
     def accepts_tokens(self, compiled: PeerCompiled, token_ids: Sequence[int]) -> bool:
         """Whether ``token_ids`` is a complete output: every token accepted, then EOS allowed."""
+        ...
+
+    def random_walk(
+        self, compiled: PeerCompiled, rng: random.Random, max_tokens: int
+    ) -> PeerWalk:
+        """Choose uniformly among the allowed tokens (EOS included) until EOS or
+        ``max_tokens`` tokens; the peer has no token budget, so a walk may not finish."""
         ...
 
 
@@ -333,6 +390,19 @@ class OutlinesCoreEngine:
                 return False
         return bool(guide.is_finished())
 
+    def random_walk(
+        self, compiled: PeerCompiled, rng: random.Random, max_tokens: int
+    ) -> PeerWalk:
+        """``Guide.write_mask_into`` and ``Guide.advance`` (EOS is in the mask when final)."""
+        words = self._new_words()
+        pointer, numel = words.ctypes.data, words.size
+        guide = self._oc.Guide(compiled.grammar)
+        return _random_walk(
+            lambda: guide.write_mask_into(pointer, numel, 4),
+            lambda token: guide.advance(token, return_tokens=False),
+            words, rng, max_tokens, self._vocab.eos_token_id,
+        )
+
 
 # --------------------------------------------------------------------------- xgrammar
 
@@ -346,12 +416,14 @@ class XGrammarEngine:
     (``cache_enabled=False``) so repeated compiles are timed, not looked up. Other options keep
     the peer's defaults: ``strict_mode=True`` (no properties beyond those declared, even where
     ``additionalProperties`` is absent), declared property order.
+    Pass ``strict_mode=False`` for JSON Schema semantics (undeclared properties and items
+    allowed where the schema does not forbid them).
     EOS: ``TokenizerInfo.from_huggingface(..., vocab_size=128256, stop_token_ids=[128009])``.
     """
 
     name = "xgrammar"
 
-    def __init__(self, vocab: Llama3Vocab) -> None:
+    def __init__(self, vocab: Llama3Vocab, *, strict_mode: bool = True) -> None:
         import xgrammar
 
         self._xgr = xgrammar
@@ -362,8 +434,9 @@ class XGrammarEngine:
             "separators": (_ITEM_SEPARATOR, _KEY_SEPARATOR),
             "max_threads": 1,
             "cache_enabled": False,
-            "strict_mode": True,
+            "strict_mode": strict_mode,
         }
+        self.strict_mode = strict_mode
         start = time.perf_counter()
         info = xgrammar.TokenizerInfo.from_huggingface(
             vocab.tokenizer, vocab_size=vocab.vocab_size, stop_token_ids=[vocab.eos_token_id]
@@ -380,7 +453,7 @@ class XGrammarEngine:
                 schema_str,
                 any_whitespace=False,
                 separators=(_ITEM_SEPARATOR, _KEY_SEPARATOR),
-                strict_mode=True,
+                strict_mode=self.strict_mode,
             )
         except (RuntimeError, ValueError, TypeError) as exc:
             raise PeerUnsupported(f"{self.name}: {exc}") from exc
@@ -421,6 +494,18 @@ class XGrammarEngine:
         if not all(matcher.accept_token(token_id) for token_id in token_ids):
             return False
         return bool(matcher.accept_token(self._vocab.eos_token_id))
+
+    def random_walk(
+        self, compiled: PeerCompiled, rng: random.Random, max_tokens: int
+    ) -> PeerWalk:
+        """``fill_next_token_bitmask`` and ``accept_token``."""
+        bitmask = self._new_bitmask()
+        matcher = self._xgr.GrammarMatcher(compiled.grammar)
+        return _random_walk(
+            lambda: matcher.fill_next_token_bitmask(bitmask),
+            matcher.accept_token,
+            bitmask[0].numpy(), rng, max_tokens, self._vocab.eos_token_id,
+        )
 
 
 # --------------------------------------------------------------------------- llguidance
@@ -526,6 +611,18 @@ class LLGuidanceEngine:
         matcher = compiled.grammar.deep_copy()
         return bool(matcher.consume_tokens(list(token_ids)) and matcher.is_accepting())
 
+    def random_walk(
+        self, compiled: PeerCompiled, rng: random.Random, max_tokens: int
+    ) -> PeerWalk:
+        """``fill_next_token_bitmask`` and ``consume_token`` on a deep copy."""
+        bitmask = self._new_bitmask()
+        matcher = compiled.grammar.deep_copy()
+        return _random_walk(
+            lambda: self._fill(matcher, bitmask),
+            matcher.consume_token,
+            bitmask[0], rng, max_tokens, self._vocab.eos_token_id,
+        )
+
 
 # --------------------------------------------------------------------------- loading
 
@@ -537,9 +634,15 @@ _ENGINES: dict[str, tuple[type[Any], str]] = {
 
 
 def load_peers(
-    names: Sequence[str] = PEER_NAMES, *, vocab: Llama3Vocab | None = None
+    names: Sequence[str] = PEER_NAMES,
+    *,
+    vocab: Llama3Vocab | None = None,
+    options: dict[str, dict[str, Any]] | None = None,
 ) -> list[PeerEngine]:
     """Build the named peers on the Llama-3 vocabulary, in the order given.
+
+    ``options`` maps a peer name to keyword arguments of its adapter
+    (``{"xgrammar": {"strict_mode": False}}``).
 
     A peer that fails to import or set up is skipped with a logged warning naming the
     package to install; an unknown name raises ``ValueError``. Setup costs about 0.5-1.5 s
@@ -553,7 +656,7 @@ def load_peers(
     for name in names:
         engine_cls, package = _ENGINES[name]
         try:
-            peers.append(engine_cls(vocab))
+            peers.append(engine_cls(vocab, **(options or {}).get(name, {})))
         except ImportError as exc:
             _log.warning(
                 "skipping peer %s: %s (pip install %s, or 'structgen[peers]')", name, exc, package

@@ -89,3 +89,18 @@ def test_json_schema_test_suite(name: str, group: dict[str, Any]) -> None:
         any_value_depth=4,  # the suite nests unconstrained values deeper than the default
     )
     assert not wrong, f"{name}: {group['description']}:\n" + "\n".join(wrong)
+
+
+def test_guard_reports_false_accepts_and_false_rejects() -> None:
+    # The guard itself: mislabelled instances must come back as wrong answers, both ways.
+    tests = [
+        {"description": "labelled invalid, is valid", "data": 3, "valid": False},
+        {"description": "labelled valid, is invalid", "data": "3", "valid": True},
+        {"description": "right label", "data": 4, "valid": True},
+    ]
+    wrong = _wrong_answers({"type": "integer"}, tests)
+    assert [w.split(":")[0] for w in wrong] == ["false accept", "false reject"]
+    unsatisfiable = [{"description": "valid", "data": 1, "valid": True}]
+    assert _wrong_answers({"type": "integer", "minimum": 2, "maximum": 1}, unsatisfiable) == [
+        "false reject (unsatisfiable): 1"
+    ]
