@@ -28,8 +28,8 @@ run)
     {
         nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv
         python -c "import torch, transformers; print('torch', torch.__version__, 'transformers', transformers.__version__)"
-        timeout 180 python -m pytest -q -p no:cacheprovider -m gpu tests/gpu
-        timeout 360 python benchmarks/decode.py --model llama3-8b --batch 1,32 \
+        timeout 120 python -m pytest -q -p no:cacheprovider -m gpu tests/gpu
+        timeout 300 python benchmarks/decode.py --model llama3-8b --batch 1,32 \
             --max-tokens 96 --repeats 2 --json "$out/decode_gpu.json"
     } 2>&1 | tee "$out/gpu.log"
     ;;
