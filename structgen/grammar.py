@@ -76,13 +76,17 @@ class Grammar:
             f"unenforced={len(self.unenforced)})"
         )
 
-    def index(self, vocab: Vocabulary, *, cache_dir: str | None = None) -> TokenIndex:
+    def index(
+        self, vocab: Vocabulary, *, cache_dir: str | None = None, max_cached_masks: int = 4096
+    ) -> TokenIndex:
         """Bind this grammar to a vocabulary: token masks, computed lazily per state.
 
         Per-vocabulary structures are shared between grammars; with ``cache_dir`` the
         index is also kept on disk (written atomically, checked when read).
+        ``max_cached_masks`` bounds the lazily computed masks kept in memory (16 KiB each
+        over Llama-3).
         """
-        return build_index(self, vocab, cache_dir=cache_dir)
+        return build_index(self, vocab, cache_dir=cache_dir, max_cached_masks=max_cached_masks)
 
     def accepts(self, text: str | bytes) -> bool:
         """Whether ``text`` is, as a whole, a member of the grammar's language."""
