@@ -33,6 +33,7 @@ from structgen.integrations.model import (
     decode_tokens,
     fit_context,
     jump_tokenizer,
+    take_forced,
 )
 from structgen.integrations.sampling import Sampling, sample_numpy
 
@@ -70,6 +71,7 @@ class LlamaCppModel:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="structgen-mask")
         self._cached: list[int] = []
         self._lock = threading.Lock()
+        self._jump_tokenize = jump_tokenizer(self._tokenize_bytes)
         self._batch_threads = int(llama.n_threads_batch)
         self._cached_logits: npt.NDArray[np.float32] | None = None
 
@@ -235,7 +237,7 @@ class LlamaCppModel:
         start = time.perf_counter()
         out: list[int] = []
         if guide is not None and jump_forward:
-            out = self._advance_forced(guide, budget)
+            out = take_forced(guide, self._jump_tokenize, budget)
         logits = self._eval_prefix(prompt + out)
         n_forced = len(out)
         prefill_s = time.perf_counter() - start
@@ -262,7 +264,7 @@ class LlamaCppModel:
             seen[token] = True
             chunk = [token]
             if guide is not None and jump_forward:
-                forced = self._advance_forced(guide, budget - len(out))
+                forced = take_forced(guide, self._jump_tokenize, budget - len(out))
                 chunk += forced
                 out += forced
                 n_forced += len(forced)
@@ -282,15 +284,8 @@ class LlamaCppModel:
             forced_tokens=n_forced,
             prefill_s=prefill_s,
             decode_s=time.perf_counter() - start - prefill_s,
-            mask_s=max(mask_s, 0.0),
+            mask_s=mask_s,
         )
-
-    def _advance_forced(self, guide: Guide, room: int) -> list[int]:
-        """The forced tokens from here (at most ``room``), consumed by ``guide``."""
-        forced = guide.forced_tokens(jump_tokenizer(self._tokenize_bytes))[: max(room, 0)]
-        for token_id in forced:
-            guide.advance(token_id)
-        return forced
 
 
 def _close(ref: weakref.ref[llama_cpp.Llama]) -> None:

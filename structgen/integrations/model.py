@@ -18,6 +18,7 @@ __all__ = [
     "decode_tokens",
     "fit_context",
     "jump_tokenizer",
+    "take_forced",
 ]
 
 FinishReason = Literal["stop", "length"]
@@ -148,3 +149,15 @@ def jump_tokenizer(
         return list(tokenize(data))
 
     return run
+
+
+def take_forced(
+    guide: Guide, tokenize: Callable[[bytes], Sequence[int]], room: int
+) -> list[int]:
+    """Jump-forward: the tokens the grammar forces from the guide's position (at most
+    ``room``), split by ``tokenize`` (from :func:`jump_tokenizer`) and consumed by the
+    guide."""
+    forced = guide.forced_tokens(tokenize)[: max(room, 0)]
+    for token_id in forced:
+        guide.advance(token_id)
+    return forced

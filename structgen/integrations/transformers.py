@@ -32,6 +32,7 @@ from structgen.integrations.model import (
     decode_tokens,
     fit_context,
     jump_tokenizer,
+    take_forced,
 )
 from structgen.integrations.sampling import Sampling, sample_torch
 
@@ -134,6 +135,7 @@ class TransformersModel:
         self.pad_token_id = int(pad if pad is not None else eos[0])
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="structgen-mask")
         self._names: tuple[str, str | None] | None = None
+        self._jump_tokenize = jump_tokenizer(self._tokenize_bytes)
 
     def __repr__(self) -> str:
         return f"TransformersModel({self.name!r}, device={self.device})"
@@ -284,13 +286,8 @@ class _BatchDecode:
     def _jump(self, row: int) -> list[int]:
         """Forced tokens for ``row`` from its guide's position, consumed by the guide."""
         assert self.guides is not None
-        guide = self.guides[row]
         room = self.budgets[row] - len(self.out[row])
-        tokenize = jump_tokenizer(self.owner._tokenize_bytes)
-        forced = guide.forced_tokens(tokenize)[: max(room, 0)]
-        for token_id in forced:
-            guide.advance(token_id)
-        return forced
+        return take_forced(self.guides[row], self.owner._jump_tokenize, room)
 
     def _fill_bitmask(self) -> None:
         assert self.batch is not None and self.bitmask is not None
