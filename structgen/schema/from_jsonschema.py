@@ -107,6 +107,9 @@ class _Flat:
     one_of: list[list[Ref]] = field(default_factory=list)
     ref_keys: list[int] = field(default_factory=list)
     never: bool = False
+    # Keywords only a validator can check: enforced by filtering when `enum` makes the
+    # language finite, otherwise reported as unsupported when the node is built.
+    deferred: list[tuple[str, str]] = field(default_factory=list)
 
 
 def normalize(schema: Any, options: NormalizeOptions) -> tuple[ir.Node, tuple[Unenforced, ...]]:
@@ -417,7 +420,7 @@ class _Normalizer:
             return
         if keyword in ("minProperties", "minContains") and schema[keyword] == 0:
             return
-        self.unsupported(f"{pointer}/{keyword}", keyword, "not expressible in the grammar")
+        flat.deferred.append((f"{pointer}/{keyword}", keyword))
 
     def _merge_type(self, flat: _Flat, schema: dict, pointer: str) -> None:
         types = schema.get("type")
@@ -611,7 +614,9 @@ class _Normalizer:
 
     def _combined(self, flat: _Flat) -> ir.Node:
         groups = [(g, False) for g in flat.any_of] + [(g, True) for g in flat.one_of]
-        if not groups:
+        if not groups or flat.enum is not None:
+            # A finite enum is filtered by validating each value against every source,
+            # anyOf/oneOf included: exact, whatever the options.
             return self._typed(flat)
         combos = 1
         for group, _ in groups:
@@ -671,6 +676,8 @@ class _Normalizer:
                 types = inferred
         if flat.enum is not None:
             return self._enum(flat, types)
+        for pointer, keyword in flat.deferred:
+            self.unsupported(pointer, keyword, "not expressible in the grammar")
         options: list[ir.Node] = []
         if "null" in types:
             options.append(ir.Literal.of([None]))
@@ -710,7 +717,8 @@ class _Normalizer:
     def _valid(self, value: Any, source: Ref) -> bool:
         try:
             return self.validator.evolve(schema=source[0]).is_valid(value)
-        except Exception:  # a validator failure must not turn into a false reject
+        except Exception as exc:  # e.g. a $ref the validator cannot resolve
+            self.unsupported(source[2], "enum", f"cannot check {value!r} here: {exc}")
             return True
 
     def _integer(self, flat: _Flat) -> ir.Node:

@@ -16,7 +16,8 @@ Status = Literal["enforced", "partial", "post-validated", "unsupported"]
 # keyword -> (group, status, note)
 KEYWORDS: dict[str, tuple[str, Status, str]] = {
     "type": ("Core", "enforced", "type arrays become unions"),
-    "enum": ("Core", "enforced", "values are checked against sibling keywords"),
+    "enum": ("Core", "enforced", "values are checked against sibling keywords; every "
+             "post-validated keyword below is enforced exactly next to a finite `enum`/`const`"),
     "const": ("Core", "enforced", ""),
     "$ref": ("Core", "enforced", "local refs, `$id`/`$anchor` in the document; recursion "
              "unrolled to `max_recursion_depth`"),

@@ -98,3 +98,37 @@ def test_post_validated_format_check_uses_the_format_checker() -> None:
     grammar = compile({"type": "array", "items": {"type": "string", "format": "date"},
                        "uniqueItems": True}, strict=False)
     assert grammar.validate(["2024-02-30"]) != []
+
+
+@pytest.mark.parametrize(
+    ("schema", "accepts", "rejects"),
+    [
+        ({"allOf": [{"enum": [1, 2, 3, 4]}, {"not": {"enum": [2, 3]}}]},
+         ["1", "4"], ["2", "3", "5"]),
+        ({"enum": [{"a": 1}, {"a": 1, "b": 2}, {}], "minProperties": 1, "maxProperties": 1},
+         ['{"a": 1}'], ['{"a": 1, "b": 2}', "{}"]),
+        ({"enum": [[1, 1], [1, 2]], "uniqueItems": True}, ["[1, 2]"], ["[1, 1]"]),
+        ({"type": "number", "if": {"maximum": 4}, "then": {"minimum": 4},
+          "else": {"minimum": 6}, "enum": [1, 4, 5, 7]},
+         ["4", "7"], ["1", "5"]),
+        ({"enum": [{"a": 1}, {"b": 1}, {"a": 1, "b": 1}],
+          "dependentRequired": {"a": ["b"]}},
+         ['{"b": 1}', '{"a": 1, "b": 1}'], ['{"a": 1}']),
+        # oneOf with overlapping options: each enum value is checked for exactly one match.
+        ({"enum": [1, 2, 3], "oneOf": [{"minimum": 2}, {"maximum": 2}]},
+         ["1", "3"], ["2"]),
+        ({"$defs": {"small": {"maximum": 2}},
+          "enum": [1, 2, 3], "not": {"$ref": "#/$defs/small"}}, ["3"], ["1", "2"]),
+    ],
+)
+def test_finite_enum_enforces_validator_only_keywords(
+    schema: dict, accepts: list[str], rejects: list[str]
+) -> None:
+    grammar = assert_language(schema, accepts=accepts, rejects=rejects, spec_faithful=True)
+    assert grammar.unenforced == ()
+
+
+def test_enum_filtered_to_nothing_is_unsatisfiable() -> None:
+    from structgen import UnsatisfiableSchemaError
+
+    assert_compile_error({"enum": [1, 2], "not": {"type": "integer"}}, UnsatisfiableSchemaError)
