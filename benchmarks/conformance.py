@@ -30,7 +30,9 @@ limit as *limit*.
 structgen compiles with ``spec_faithful=True`` (JSON Schema semantics: undeclared properties
 allowed where ``additionalProperties`` is absent, untyped schemas admit every type); where
 labels treat ``format`` as an assertion, unknown formats are refused
-(``unknown_formats="error"``); the suite runs with ``any_value_depth=4``. An
+(``unknown_formats="error"``) and the suite's ``optional/format`` accepts leap seconds in every
+time zone (``leap_seconds="any_offset"``); MaskBench and the suite's core run with
+``any_value_depth=5`` (their valid instances nest that deep in free values). An
 ``UnsatisfiableSchemaError`` is an answer: no instance is accepted. Instances are written by
 ``Grammar.serialize``. Peers run with the settings in ``peers.py``, xgrammar with
 ``strict_mode=False`` (JSON Schema semantics); boolean schemas are passed to them as ``{}`` and
@@ -169,6 +171,10 @@ def _strip_format(schema: Any) -> Any:
     return schema
 
 
+# Test instances nest up to 5 levels inside values their schemas leave free (`{}`).
+_DEEP_FREE_VALUES = {"any_value_depth": 5}
+
+
 def maskbench_cases(data: Path, limit: int | None) -> Iterator[Case]:
     seen: Counter[str] = Counter()
     with open(data / "maskbench" / "dev.jsonl", encoding="utf-8") as fh:
@@ -177,7 +183,7 @@ def maskbench_cases(data: Path, limit: int | None) -> Iterator[Case]:
             seen[record["group"]] += 1
             if limit is None or seen[record["group"]] <= limit:
                 yield Case("maskbench", record["group"], record["id"], record["schema"],
-                           record["tests"], {"unknown_formats": "error"})
+                           record["tests"], {"unknown_formats": "error"} | _DEEP_FREE_VALUES)
 
 
 def suite_cases(data: Path, limit: int | None) -> Iterator[Case]:
@@ -191,8 +197,8 @@ def suite_cases(data: Path, limit: int | None) -> Iterator[Case]:
                 "suite", "optional/format" if optional_format else "core",
                 f"{path.relative_to(root).as_posix()}: {group['description']}",
                 schema, group["tests"],
-                {"unknown_formats": "error" if optional_format else "annotate",
-                 "any_value_depth": 4},
+                {"unknown_formats": "error", "leap_seconds": "any_offset"}
+                if optional_format else {"unknown_formats": "annotate"} | _DEEP_FREE_VALUES,
             )
 
 

@@ -172,6 +172,7 @@ def compile(
     any_value_depth: int = 2,
     unknown_formats: Literal["annotate", "error"] = "annotate",
     unicode_escapes: bool | None = None,
+    leap_seconds: Literal["utc", "any_offset"] = "utc",
     state_budget: int = 200_000,
     timeout_s: float = 30.0,
     max_schema_nodes: int = 200_000,
@@ -212,6 +213,11 @@ def compile(
         specification's default): list it in ``Grammar.unenforced``. ``"error"``: treat
         it as an assertion the grammar cannot enforce (``UnsupportedSchemaError`` when
         strict). Custom format names are annotations either way.
+    leap_seconds
+        Where ``time`` and ``date-time`` allow second 60. ``"utc"``: at 23:59:60 written
+        with ``Z`` or a zero offset. ``"any_offset"``: every RFC 3339 leap second, such as
+        ``15:59:60-08:00``; exact, but the automaton must remember the local time until
+        the offset, about 11,000 states per field.
     state_budget, timeout_s, max_schema_nodes
         Limits (DFA states; wall time of normalizing, and again of building the
         automaton; JSON values in the schema document and subschemas it expands to):
@@ -222,6 +228,8 @@ def compile(
     ------
     SchemaError, UnsupportedSchemaError, UnsatisfiableSchemaError, GrammarLimitError
     """
+    if leap_seconds not in ("utc", "any_offset"):
+        raise ValueError(f"leap_seconds must be 'utc' or 'any_offset', not {leap_seconds!r}")
     started = time.perf_counter()
     source = _load(schema)
     node, unenforced = normalize(
@@ -246,6 +254,7 @@ def compile(
         max_whitespace=max_whitespace,
         integer_fraction=spec_faithful and integers_may_have_fraction(source),
         unicode_escapes=spec_faithful if unicode_escapes is None else unicode_escapes,
+        leap_seconds=leap_seconds,
         state_budget=state_budget,
         timeout_s=timeout_s,
     )
@@ -257,6 +266,7 @@ def compile(
             "separators": separators, "max_recursion_depth": max_recursion_depth,
             "any_value_depth": any_value_depth, "max_whitespace": max_whitespace,
             "unknown_formats": unknown_formats, "unicode_escapes": build.unicode_escapes,
+            "leap_seconds": leap_seconds,
         },
     )
 

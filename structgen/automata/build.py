@@ -43,6 +43,7 @@ class BuildOptions:
     integer_fraction: bool = False  # accept 1.0 where an integer is expected
     unicode_escapes: bool = True  # accept \uXXXX spellings inside strings
     special_tokens: tuple[str, ...] = ()
+    leap_seconds: Literal["utc", "any_offset"] = "utc"
     state_budget: int = 200_000
     timeout_s: float = 30.0
 
@@ -368,7 +369,8 @@ class _Builder:
                                                               lowerer=low)
             ))
         for name in node.formats:
-            branches = _parse(_formats.FORMATS[name], node.pointer, "format")
+            regex = _formats.format_regex(name, self.options.leap_seconds)
+            branches = _parse(regex, node.pointer, "format")
             dfas.append(self._constraint_dfa(
                 lambda n, s, e, low, b=branches: add_branches(n, s, e, b, json_string=True,
                                                               lowerer=low)

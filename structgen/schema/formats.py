@@ -1,14 +1,17 @@
 """`format` values structgen enforces, each as an anchored ECMA-262 regex.
 
 Dates are exact (month lengths and leap years); times follow RFC 3339 with a leap second
-only at 23:59:60 UTC; hostnames check label syntax and label length (63) but not the
+only at 23:59:60 UTC (``Z`` or a zero offset; every offset with ``leap_seconds="any_offset"``,
+at about 11,000 states per field); hostnames check label syntax and label length (63) but not the
 253-byte total, which is a documented departure; emails follow RFC 5321 (dot-atoms or
 quoted local parts, domain names or address literals); durations follow RFC 3339's ABNF.
 """
 
 from __future__ import annotations
 
-__all__ = ["FORMATS", "PARTIAL_FORMATS", "STANDARD_FORMATS"]
+from functools import lru_cache
+
+__all__ = ["FORMATS", "PARTIAL_FORMATS", "STANDARD_FORMATS", "format_regex"]
 
 _D = "[0-9]"
 _YEAR = f"{_D}{{4}}"
@@ -19,10 +22,8 @@ _LEAP_YEAR = "(?:[0-9]{2}(?:0[48]|[2468][048]|[13579][26])|(?:[02468][048]|[1357
 _DATE = f"(?:{_YEAR}-(?:{_DAY_31}|{_DAY_30}|{_FEB})|{_LEAP_YEAR}-02-29)"
 _OFFSET = "(?:[Zz]|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])"
 _FRACTION = "(?:\\.[0-9]+)?"
-_TIME = (
-    f"(?:(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]{_FRACTION}{_OFFSET}"
-    f"|23:59:60{_FRACTION}(?:[Zz]|[+-]00:00))"
-)
+_SECOND = f"(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]{_FRACTION}{_OFFSET}"
+_TIME = f"(?:{_SECOND}|23:59:60{_FRACTION}(?:[Zz]|[+-]00:00))"
 _HEX = "[0-9a-fA-F]"
 _OCTET = "(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
 _IPV4 = f"(?:{_OCTET}\\.){{3}}{_OCTET}"
@@ -96,6 +97,40 @@ FORMATS: dict[str, str] = {
     "uri-reference": f"^(?:{_URI}|{_RELATIVE})$",
     "duration": f"^{_DURATION}$",
 }
+
+
+
+def _hh_mm(minutes: int) -> str:
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+@lru_cache(maxsize=1)
+def _leap_any_offset() -> str:
+    """Every local time whose UTC time is 23:59:60, with the one offset that makes it so:
+    a DFA must remember the local hour and minute (1,440 states) until the offset."""
+    by_hour: dict[int, list[str]] = {}
+    for local in range(1440):
+        east = (local + 1) % 1440  # minutes ahead of UTC for local hh:mm:60 to be 23:59:60Z
+        offsets = (
+            "[Zz]|[+-]00:00" if east == 0
+            else f"\\+{_hh_mm(east)}|-{_hh_mm(1440 - east)}"
+        )
+        by_hour.setdefault(local // 60, []).append(
+            f"{local % 60:02d}:60{_FRACTION}(?:{offsets})"
+        )
+    return "(?:" + "|".join(
+        f"{hour:02d}:(?:{'|'.join(minutes)})" for hour, minutes in by_hour.items()
+    ) + ")"
+
+
+def format_regex(name: str, leap_seconds: str = "utc") -> str:
+    """The anchored regex of an enforced format; ``leap_seconds="any_offset"`` widens
+    ``time`` and ``date-time`` to leap seconds written in any time zone."""
+    if leap_seconds == "any_offset" and name in ("time", "date-time"):
+        time = f"(?:{_SECOND}|{_leap_any_offset()})"
+        return f"^{time}$" if name == "time" else f"^{_DATE}[Tt]{time}$"
+    return FORMATS[name]
+
 
 # Enforced as far as a regular language goes; the rest is checked after generation.
 PARTIAL_FORMATS: dict[str, str] = {

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+import structgen
 from structgen.testing import assert_language
 
 
@@ -283,9 +284,10 @@ class TestFormats:
     def test_leap_second_only_at_utc_midnight(self) -> None:
         # RFC 3339 puts a leap second at 23:59:60 UTC, written in local time with any
         # offset. Tracking the local minute against the offset costs about 1,440 states
-        # per time field, so structgen accepts a leap second only as 23:59:60 with Z or a
-        # zero offset: a documented departure (docs/json_schema.md, "Formats") that rejects
-        # the rare leap second written with another offset, and never accepts a wrong one.
+        # per time field, so by default structgen accepts a leap second only as 23:59:60
+        # with Z or a zero offset: a documented departure (docs/json_schema.md, "Formats")
+        # that rejects the rare leap second written with another offset, and never accepts
+        # a wrong one. leap_seconds="any_offset" pays for the exact language.
         assert_language(
             {"type": "string", "format": "time"},
             accepts=q("23:59:60Z", "23:59:60+00:00", "23:59:60.5z"),
@@ -299,6 +301,39 @@ class TestFormats:
             accepts=q("1998-12-31T23:59:60Z"),
             rejects=q("1998-12-31T15:59:60+08:00", "1998-12-31T15:59:60.123-08:00"),
         )
+
+    def test_leap_second_in_any_offset(self) -> None:
+        wrong = ["22:59:60Z", "23:58:60Z", "23:59:60+01:00", "23:59:60+00:30",
+                 "23:59:60-01:00", "23:59:60-00:30", "15:59:60+08:00", "00:29:60+23:30",
+                 "24:59:60+01:00", "23:59:61Z", "12:00:60+12:00", "12:00:60-12:00"]
+        grammar = assert_language(
+            {"type": "string", "format": "time"},
+            accepts=q("23:59:60Z", "23:59:60-00:00", "01:29:60+01:30", "23:29:60+23:30",
+                      "15:59:60-08:00", "00:29:60-23:30", "00:00:60+00:01",
+                      "23:58:60.25-00:01", "12:00:60+12:01", "12:00:60-11:59",
+                      "10:11:12+05:45"),
+            rejects=q(*wrong),
+            leap_seconds="any_offset",
+        )
+        # Every local minute: the leap second is accepted exactly with the offsets that
+        # put it at 23:59:60 UTC.
+        for local in range(0, 1440, 7):
+            text = f"{local // 60:02d}:{local % 60:02d}:60"
+            east = (local + 1) % 1440
+            for offset in range(-1439, 1440, 61):
+                sign = "+" if offset >= 0 else "-"
+                spelled = f"{sign}{abs(offset) // 60:02d}:{abs(offset) % 60:02d}"
+                assert grammar.accepts(f'"{text}{spelled}"') == ((offset - east) % 1440 == 0)
+        assert_language(
+            {"type": "string", "format": "date-time"},
+            accepts=q("1998-12-31T15:59:60.123-08:00", "1998-12-31T23:59:60Z"),
+            rejects=q("1998-12-31T15:59:60+08:00", "2016-12-31T24:59:60+01:00"),
+            leap_seconds="any_offset",
+        )
+
+    def test_leap_seconds_option_is_checked(self) -> None:
+        with pytest.raises(ValueError, match="leap_seconds"):
+            structgen.compile({"type": "string", "format": "time"}, leap_seconds="exact")  # type: ignore[arg-type]
 
     def test_unknown_format_is_an_annotation(self) -> None:
         grammar = assert_language(
