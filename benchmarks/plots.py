@@ -20,8 +20,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 from conformance import DATASETS, ENGINES, Outcome, load_outcomes  # benchmarks/ on sys.path
 
-COLORS = {"structgen": "#d62728", "outlines-core": "#7f7f7f", "xgrammar": "#1f77b4",
-          "llguidance": "#2ca02c"}
+COLORS = {"structgen": "#d62728", "structgen-lenient": "#ff9896", "outlines-core": "#7f7f7f",
+          "xgrammar": "#1f77b4", "llguidance": "#2ca02c"}
 DEFAULT_OUT = Path(__file__).resolve().parent / "plots"
 
 
