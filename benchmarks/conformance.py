@@ -28,7 +28,10 @@ limit as *limit*.
   DFA arrays; xgrammar: ``memory_size_bytes``; the others: malloc growth).
 
 structgen compiles with ``spec_faithful=True`` (JSON Schema semantics: undeclared properties
-allowed where ``additionalProperties`` is absent, untyped schemas admit every type); where
+allowed where ``additionalProperties`` is absent, untyped schemas admit every type) and
+``unicode_escapes="controls"`` (strings written raw, ``\\u00XX`` only for the controls JSON
+must escape: every string value has that spelling, at half the states of every ``\\uXXXX``
+form); where
 labels treat ``format`` as an assertion, unknown formats are refused
 (``unknown_formats="error"``) and the suite's ``optional/format`` accepts leap seconds in every
 time zone (``leap_seconds="any_offset"``); MaskBench and the suite's core run with
@@ -93,6 +96,9 @@ DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 # checked by `Grammar.validate` after generation, as `structgen.generate` does.
 LENIENT = "structgen-lenient"
 ENGINES = ("structgen", LENIENT, *PEER_NAMES)
+# JSON Schema semantics; strings spelled with raw UTF-8 and `\u00XX` only for controls,
+# which every string value has (instances are written by `Grammar.serialize`).
+STRUCTGEN_OPTIONS: dict[str, Any] = {"spec_faithful": True, "unicode_escapes": "controls"}
 PEER_OPTIONS: dict[str, dict[str, Any]] = {"xgrammar": {"strict_mode": False}}
 DATASETS = {"maskbench": "MaskBench", "suite": "JSON-Schema-Test-Suite", "jsb": "JSONSchemaBench"}
 MEMORY_GB = 4.0
@@ -324,8 +330,9 @@ def run_structgen(case: Case, vocab: Vocabulary, args: argparse.Namespace,
     start = time.perf_counter()
     try:
         with _hard_stop(args.timeout_s * HARD_STOP_FACTOR + 5):
-            grammar = structgen.compile(case.schema, spec_faithful=True, strict=engine != LENIENT,
-                                        timeout_s=args.timeout_s, **case.options)
+            grammar = structgen.compile(case.schema, strict=engine != LENIENT,
+                                        timeout_s=args.timeout_s,
+                                        **(STRUCTGEN_OPTIONS | case.options))
     except UnsatisfiableSchemaError:
         out.status, out.reason = "unsatisfiable", "unsatisfiable"
         out.compile_s = time.perf_counter() - start

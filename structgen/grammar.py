@@ -102,7 +102,7 @@ class Grammar:
         orders, the first spelling the grammar accepts wins.
         """
         first = None
-        ascii_only = bool(self.options.get("unicode_escapes", True))
+        ascii_only = self.options.get("unicode_escapes", True) is True
         for text in candidates(self.node, instance, self.separators, ensure_ascii=ascii_only):
             if first is None:
                 first = text
@@ -171,7 +171,7 @@ def compile(
     max_recursion_depth: int = 3,
     any_value_depth: int = 2,
     unknown_formats: Literal["annotate", "error"] = "annotate",
-    unicode_escapes: bool | None = None,
+    unicode_escapes: bool | Literal["controls"] | None = None,
     leap_seconds: Literal["utc", "any_offset"] = "utc",
     state_budget: int = 200_000,
     timeout_s: float = 30.0,
@@ -206,7 +206,10 @@ def compile(
     unicode_escapes
         Accept ``\\uXXXX`` spellings inside strings (what ``json.dumps`` writes for
         non-ASCII by default). Default: as ``spec_faithful``. Without them a model writes
-        non-ASCII as raw UTF-8, and string automata are several times smaller.
+        non-ASCII as raw UTF-8, and string automata are several times smaller; the few
+        controls with no short escape (U+0001, ...) then cannot be written at all.
+        ``"controls"``: ``\\u00XX`` for those controls only, so every string can be
+        written, at half the states of ``True``.
     unknown_formats
         What to do with a format the JSON Schema specification defines but structgen does
         not enforce (``iri``, ``regex``, ``json-pointer``, ...). ``"annotate"`` (the
@@ -228,6 +231,10 @@ def compile(
     ------
     SchemaError, UnsupportedSchemaError, UnsatisfiableSchemaError, GrammarLimitError
     """
+    if unicode_escapes not in (None, True, False, "controls"):
+        raise ValueError(
+            f"unicode_escapes must be True, False or 'controls', not {unicode_escapes!r}"
+        )
     if leap_seconds not in ("utc", "any_offset"):
         raise ValueError(f"leap_seconds must be 'utc' or 'any_offset', not {leap_seconds!r}")
     started = time.perf_counter()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Literal
 
 from structgen.automata.nfa import NFA, byte_mask
 
@@ -15,6 +16,7 @@ ANY_CHAR: Ranges = ((0, 0xD7FF), (0xE000, MAX_CODE_POINT))
 
 _SHORT_ESCAPES = {0x22: b'"', 0x5C: b"\\", 0x2F: b"/", 0x08: b"b", 0x0C: b"f", 0x0A: b"n",
                   0x0D: b"r", 0x09: b"t"}
+_CONTROLS: Ranges = ((0, 0x1F),)  # JSON must escape them; most have no short escape
 _HEX_DIGIT_BYTES = [
     [ord(c) for c in {f"{v:x}", f"{v:X}"}] for v in range(16)
 ]
@@ -134,7 +136,7 @@ def _hex_mask(lo: int, hi: int) -> int:
 class Lowerer:
     """Shares suffix states per target so repeated character sets stay small."""
 
-    def __init__(self, nfa: NFA, *, unicode_escapes: bool = True) -> None:
+    def __init__(self, nfa: NFA, *, unicode_escapes: bool | Literal["controls"] = True) -> None:
         self.nfa = nfa
         self.unicode_escapes = unicode_escapes
         self.memo: dict[tuple[object, ...], int] = {}
@@ -162,7 +164,9 @@ def add_chars(
     because ``json.dumps`` writes non-ASCII as escapes and models write it raw. A lowerer
     made with ``unicode_escapes=False`` leaves out ``\\uXXXX`` forms: every character
     but the rare controls without a short escape stays writable, at a fraction of the
-    states (each ``\\u`` path costs four states per position of a counted string).
+    states (each ``\\u`` path costs four states per position of a counted string);
+    ``"controls"`` keeps ``\\u00XX`` for those controls only, so every string is
+    writable (non-ASCII raw) at half the cost of every ``\\uXXXX`` form.
     """
     low = lowerer or Lowerer(nfa)
     raw = ranges
@@ -173,8 +177,10 @@ def add_chars(
             low.chain(src, [byte_mask(a, b) for a, b in seq], dst)
     if not json_string or not ranges:
         return low
-    if not low.unicode_escapes and not any(
-        lo <= cp <= hi for cp in _SHORT_ESCAPES for lo, hi in ranges
+    short = any(lo <= cp <= hi for cp in _SHORT_ESCAPES for lo, hi in ranges)
+    if not short and (
+        not low.unicode_escapes
+        or (low.unicode_escapes == "controls" and not intersect(ranges, _CONTROLS))
     ):
         return low
     key = ("escape", dst, ranges)
@@ -196,8 +202,11 @@ def _add_escapes(nfa: NFA, low: Lowerer, src: int, dst: int, ranges: Ranges) -> 
         nfa.edge(src, short, dst)
     if not low.unicode_escapes:
         return
-    bmp = intersect(ranges, ((0, 0xFFFF),))
-    astral = intersect(ranges, ((0x10000, MAX_CODE_POINT),))
+    if low.unicode_escapes == "controls":
+        bmp, astral = intersect(ranges, _CONTROLS), []
+    else:
+        bmp = intersect(ranges, ((0, 0xFFFF),))
+        astral = intersect(ranges, ((0x10000, MAX_CODE_POINT),))
     if not bmp and not astral:
         return
     after_u = nfa.state()

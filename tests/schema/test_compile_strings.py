@@ -41,6 +41,29 @@ class TestJsonStrings:
             unicode_escapes=False,
         )
 
+    def test_control_escapes_only(self) -> None:
+        # Every string stays writable (controls as \u00XX, the rest raw) at a fraction
+        # of the states of every \uXXXX form.
+        grammar = assert_language(
+            {"type": "string", "maxLength": 3},
+            accepts=['"\\u0000"', '"\\u001f"', '"\\u001F\\n"', '"é😀"', '"\\"\\/"'],
+            rejects=['"\\u0020"', '"\\u0041"', '"\\u00e9"', '"\\ud83d\\ude00"', '"\x01"',
+                     '"\\u0001\\u0002ab"'],
+            unicode_escapes="controls",
+        )
+        for value in ["\x01é😀", "\x00\x1f\x7f", "a\"\\"]:
+            assert grammar.accepts(grammar.serialize(value)), value
+        sizes = {
+            mode: structgen.compile({"type": "string", "maxLength": 8},
+                                    unicode_escapes=mode).stats.states
+            for mode in (False, "controls", True)
+        }
+        assert sizes[False] < sizes["controls"] < sizes[True]
+
+    def test_unicode_escapes_option_is_checked(self) -> None:
+        with pytest.raises(ValueError, match="unicode_escapes"):
+            structgen.compile({"type": "string"}, unicode_escapes="some")  # type: ignore[arg-type]
+
     def test_utf8_is_checked(self) -> None:
         assert_language(
             {"type": "string"},
