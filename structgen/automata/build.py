@@ -448,6 +448,9 @@ class _Builder:
     def _ArrayNode(self, node: ir.ArrayNode, src: int, dst: int) -> None:
         opened = self.new()
         self.punct(src, opened, "[")
+        if node.unique:
+            self._unique_items(node, opened, dst)
+            return
         has_more = not isinstance(node.items, ir.Never)
         limit = node.max_items
         if not has_more:
@@ -480,51 +483,121 @@ class _Builder:
             self.item_sep(cur, start)
             self.add(node.items, start, cur)
 
+    def _unique_items(self, node: ir.ArrayNode, opened: int, dst: int) -> None:
+        """Items drawn from finite literal sets, no value twice: a state is the set of
+        values used so far (JSON-equal spellings, ``1`` and ``1.0``, count as one)."""
+        layer: dict[frozenset[Any], int] = {frozenset(): opened}
+        position = 0
+        while layer:
+            more = node.max_items is None or position < node.max_items
+            choices = _value_classes(
+                node.prefix[position] if position < len(node.prefix) else node.items
+            ) if more else {}
+            following: dict[frozenset[Any], int] = {}
+            for used, state in layer.items():
+                if position >= node.min_items:
+                    self._close_array(state, position, dst)
+                if not choices.keys() - used:
+                    continue
+                start = state
+                if position:
+                    self.item_sep(state, (start := self.new()))
+                for key, literal in choices.items():
+                    if key not in used:
+                        self.add(literal, start, self._state(following, used | {key}))
+            layer = following
+            position += 1
+
+    def _close_array(self, state: int, count: int, dst: int) -> None:
+        if count == 0:
+            self.ws(state, (w := self.new()))
+            self.text(w, dst, b"]")
+        else:
+            self.punct(state, dst, "]")
+
     # -- objects --------------------------------------------------------------------
     def _ObjectNode(self, node: ir.ObjectNode, src: int, dst: int) -> None:
+        """Declared members in order, then extras. A state is (members written, saturated
+        at the largest bound; names whose presence a later dependency still asks about):
+        with no bounds and no dependencies that is just "none yet" / "some"."""
         opened = self.new()
         self.punct(src, opened, "{")
-        first: int | None = opened  # nothing written yet
-        rest: int | None = None  # at least one member written
-        for prop in node.properties:
-            if isinstance(prop.value, ir.Never):
-                if prop.required:
-                    return
-                continue
-            member = self.new()
-            if first is not None:
-                self.nfa.epsilon(first, member)
-            if rest is not None:
-                self.item_sep(rest, member)
-            after = self.new()
-            self._member(member, after, prop.name, prop.value)
-            if prop.required:
-                first, rest = None, after
-            else:
-                if rest is not None:
-                    self.nfa.epsilon(rest, after)
-                rest = after
+        rules = _ObjectRules(node)
+        states: dict[tuple[int, frozenset[str]], int] = {(0, frozenset()): opened}
+        for index, prop in enumerate(node.properties):
+            states = self._declared_member(rules, index, prop, states)
+        if not states:
+            return  # a required member has no value: no object is valid
+        counts = {count: state for (count, _), state in states.items()}
         extras = [e for e in node.extras if not isinstance(e.value, ir.Never)]
         if extras:
-            loop = self.new()
-            member = self.new()
-            if first is not None:
-                self.nfa.epsilon(first, member)
-            if rest is not None:
-                self.nfa.epsilon(rest, loop)
-            self.item_sep(loop, member)
-            for extra in extras:
-                key_end = self.new()
-                self._StringNode(extra.key, self.before_token(member), key_end)
-                value_start = self.new()
-                self.key_sep(key_end, value_start)
-                self.add(extra.value, value_start, loop)
-            rest = loop
-        if first is not None:
-            self.ws(first, (w := self.new()))
-            self.text(w, dst, b"}")
-        if rest is not None:
-            self.punct(rest, dst, "}")
+            counts = self._extra_members(rules, extras, counts)
+        for count, state in counts.items():
+            if count < node.min_properties:
+                continue
+            if count == 0:
+                self.ws(state, (w := self.new()))
+                self.text(w, dst, b"}")
+            else:
+                self.punct(state, dst, "}")
+
+    def _declared_member(
+        self, rules: _ObjectRules, index: int, prop: ir.Property,
+        states: dict[tuple[int, frozenset[str]], int],
+    ) -> dict[tuple[int, frozenset[str]], int]:
+        """The states after deciding whether ``prop`` is written. Sources leading to the
+        same state share one copy of the member, entered with or without a separator."""
+        live = rules.live_after[index]
+        after: dict[tuple[int, frozenset[str]], int] = {}
+        members: dict[tuple[int, frozenset[str]], int] = {}
+        present = frozenset((prop.name,))
+        for (count, names), state in states.items():
+            if not prop.required and rules.may_skip(prop.name, names):
+                self.nfa.epsilon(state, self._state(after, (count, names & live)))
+            if isinstance(prop.value, ir.Never) or not rules.may_write(prop.name, names, count):
+                continue
+            key = (rules.step(count), (names | present) & live)
+            if key not in members:
+                members[key] = self.new()
+                self._member(members[key], self._state(after, key), prop.name, prop.value)
+            self._enter(state, count, members[key])
+        return after
+
+    def _extra_members(
+        self, rules: _ObjectRules, extras: list[ir.ExtraProperties], counts: dict[int, int]
+    ) -> dict[int, int]:
+        """Any number of undeclared members, counted up to the largest bound."""
+        loops: dict[int, int] = {}
+        for count, state in counts.items():
+            self.nfa.epsilon(state, self._state(loops, count))
+        members: dict[int, int] = {}
+        count = min(counts)
+        while rules.has_room(count):
+            target = rules.step(count)
+            if target not in members:
+                members[target] = self.new()
+                for extra in extras:
+                    key_end, value_start = self.new(), self.new()
+                    self._StringNode(extra.key, self.before_token(members[target]), key_end)
+                    self.key_sep(key_end, value_start)
+                    self.add(extra.value, value_start, self._state(loops, target))
+            self._enter(self._state(loops, count), count, members[target])
+            if target == count:
+                break
+            count = target
+        return loops
+
+    def _state(self, states: dict[Any, int], key: Any) -> int:
+        if key not in states:
+            states[key] = self.new()
+        return states[key]
+
+    def _enter(self, state: int, count: int, member: int) -> None:
+        """Into a member: directly when it is the first, else after a separator."""
+        if count == 0:
+            self.nfa.epsilon(state, member)
+        else:
+            self.item_sep(state, member)
 
     def _member(self, src: int, dst: int, name: str, value: ir.Node) -> None:
         key_end, value_start = self.new(), self.new()
@@ -594,6 +667,59 @@ class _Builder:
                 universe = containing.complement_within(universe, max_states=budget)
         if universe is not None:
             universe.embed(self.nfa, src, dst)
+
+
+class _ObjectRules:
+    """An object's counting bounds and dependencies, as checks on builder states."""
+
+    def __init__(self, node: ir.ObjectNode) -> None:
+        self.cap = node.max_properties
+        self.top = max(1, node.min_properties, node.max_properties or 0)
+        position = {prop.name: i for i, prop in enumerate(node.properties)}
+        # needs[a]: names declared before `a` that `a` depends on (written first, or `a`
+        # is not written); needed_by[b]: names declared before `b` that depend on it (if
+        # one was written, `b` cannot be skipped). live_after[i]: the names whose
+        # presence a member after position i still asks about.
+        self.needs: dict[str, set[str]] = {}
+        self.needed_by: dict[str, set[str]] = {}
+        self.live_after: list[frozenset[str]] = []
+        spans = []
+        for a, b in node.dependencies:
+            if position[b] < position[a]:
+                self.needs.setdefault(a, set()).add(b)
+            elif position[a] < position[b]:
+                self.needed_by.setdefault(b, set()).add(a)
+            early, late = sorted((a, b), key=position.__getitem__)
+            spans.append((position[early], position[late], early))
+        for i in range(len(node.properties)):
+            self.live_after.append(frozenset(n for lo, hi, n in spans if lo <= i < hi))
+
+    def step(self, count: int) -> int:
+        return min(count + 1, self.top)
+
+    def has_room(self, count: int) -> bool:
+        return self.cap is None or count < self.cap
+
+    def may_write(self, name: str, written: frozenset[str], count: int) -> bool:
+        return self.has_room(count) and self.needs.get(name, set()) <= written
+
+    def may_skip(self, name: str, written: frozenset[str]) -> bool:
+        return not (self.needed_by.get(name, set()) & written)
+
+
+def _value_classes(node: ir.Node) -> dict[Any, ir.Literal]:
+    """A finite item language split into its distinct JSON values, each a ``Literal`` of
+    all its spellings; the normalizer only marks arrays unique whose items are literals."""
+    options = node.options if isinstance(node, ir.Union) else (node,)
+    texts: dict[Any, list[str]] = {}
+    for option in options:
+        if isinstance(option, ir.Never):
+            continue
+        if not isinstance(option, ir.Literal):
+            raise ValueError(f"uniqueItems needs literal items, not {type(option).__name__}")
+        for text in option.texts:
+            texts.setdefault(ir.value_key(json.loads(text)), []).append(text)
+    return {key: ir.Literal(tuple(group)) for key, group in texts.items()}
 
 
 def _escape_regex(text: str) -> str:

@@ -46,6 +46,16 @@ _MAX_DEPTH = 64  # nested subschemas; well inside Python's recursion limit
 # metaschema check recurses about five frames per level, and Python stops at 1000.
 _MAX_JSON_DEPTH = 128
 _MAX_INT_BITS = 13_000  # Python refuses to print integers past 4300 digits (14,284 bits)
+# min/maxProperties multiply an object's states by the bound: (members + 1) * (bound + 1)
+# copies of member fragments at most.
+_MAX_COUNTED_STATES = 4096
+# Names whose presence dependencies track at once (subsets of them are states).
+_MAX_DEPENDENCY_NAMES = 12
+# uniqueItems over literal items tracks the set of values used: 2**n subsets.
+_MAX_UNIQUE_VALUES = 12
+_DEPENDENCY_KEYWORDS = ("dependentRequired", "dependentSchemas", "dependencies")
+# Keywords a dependent schema may hold (besides annotations) and still be enforced.
+_DEPENDENT_SCHEMA_KEYS = {"required", "properties", "type"}
 
 
 @dataclass(frozen=True)
@@ -96,6 +106,12 @@ class _Flat:
     items: list[Ref] | None = None
     min_items: int = 0
     max_items: int | None = None
+    unique_items: bool = False
+    min_properties: int = 0
+    max_properties: int | None = None
+    # (name, names required when it is present); (name, keyword, schema applying then)
+    dependent_required: list[tuple[str, list[str]]] = field(default_factory=list)
+    dependent_schemas: list[tuple[str, str, Ref]] = field(default_factory=list)
     min_length: int = 0
     max_length: int | None = None
     patterns: list[str] = field(default_factory=list)
@@ -324,7 +340,12 @@ class _Normalizer:
             raise UnsupportedSchemaError(
                 f"{keyword}: {reason}", pointer=pointer, keyword=keyword
             )
-        self.unenforced.append(Unenforced(pointer, keyword, reason))
+        self._note(Unenforced(pointer, keyword, reason))
+
+    def _note(self, note: Unenforced) -> None:
+        """Record ``note`` once: anyOf/oneOf options merge and build a source again."""
+        if note not in self.unenforced:
+            self.unenforced.append(note)
 
     def check_time(self) -> None:
         if self.deadline is not None and time.monotonic() > self.deadline:
@@ -410,15 +431,11 @@ class _Normalizer:
         self._merge_objects(flat, schema, base, pointer)
 
     def _post_validated(self, flat: _Flat, schema: dict, keyword: str, pointer: str) -> None:
-        if keyword == "uniqueItems" and (
-            schema[keyword] is False or schema.get("maxItems", 2) <= 1
-        ):
-            return
         if keyword == "if" and "then" not in schema and "else" not in schema:
             return
         if keyword == "not" and schema["not"] is False:
             return
-        if keyword in ("minProperties", "minContains") and schema[keyword] == 0:
+        if keyword == "minContains" and schema[keyword] == 0:
             return
         flat.deferred.append((f"{pointer}/{keyword}", keyword))
 
@@ -541,6 +558,8 @@ class _Normalizer:
         if "maxItems" in schema:
             high = int(schema["maxItems"])
             flat.max_items = high if flat.max_items is None else min(flat.max_items, high)
+        if schema.get("uniqueItems") is True:
+            flat.unique_items = True
 
     def _merge_objects(self, flat: _Flat, schema: dict, base: str, pointer: str) -> None:
         props = schema.get("properties", {})
@@ -583,6 +602,39 @@ class _Normalizer:
             flat.required[name] = None
         if "propertyNames" in schema:
             flat.property_names.append((schema["propertyNames"], base, f"{pointer}/propertyNames"))
+        if "minProperties" in schema:
+            flat.min_properties = max(flat.min_properties, int(schema["minProperties"]))
+        if "maxProperties" in schema:
+            high = int(schema["maxProperties"])
+            flat.max_properties = high if flat.max_properties is None else min(
+                flat.max_properties, high
+            )
+        for keyword in _DEPENDENCY_KEYWORDS:
+            if keyword in schema:
+                self._merge_dependencies(flat, keyword, schema[keyword], base, pointer)
+
+    def _merge_dependencies(
+        self, flat: _Flat, keyword: str, value: Any, base: str, pointer: str
+    ) -> None:
+        """Dependencies as the document's dialect defines them: `dependencies` before
+        2019-09, `dependentRequired`/`dependentSchemas` from then on."""
+        if keyword not in type(self.validator).VALIDATORS:
+            self._note(Unenforced(f"{pointer}/{keyword}", keyword,
+                                  "not a keyword of this document's draft", post_validated=False))
+            return
+        if not isinstance(value, dict):
+            raise SchemaError(f"{keyword} must be an object", pointer=f"{pointer}/{keyword}")
+        for name, needs in value.items():
+            at = f"{pointer}/{keyword}/{_escape(name)}"
+            if keyword != "dependentSchemas" and isinstance(needs, (list, str)):
+                names = [needs] if isinstance(needs, str) else needs
+                if not all(isinstance(n, str) for n in names):
+                    raise SchemaError(f"{keyword} must list property names", pointer=at)
+                flat.dependent_required.append((name, list(names)))
+            elif keyword != "dependentRequired":
+                flat.dependent_schemas.append((name, keyword, (needs, base, at)))
+            else:
+                raise SchemaError(f"{keyword} must list property names", pointer=at)
 
     # -- IR construction ------------------------------------------------------------
     def node(self, ref: Ref) -> ir.Node:
@@ -814,29 +866,139 @@ class _Normalizer:
         node = ir.ArrayNode(prefix, items, flat.min_items, flat.max_items)
         if node.max_items is not None and node.min_items > node.max_items:
             return ir.Never()
+        if flat.unique_items and self._unique_enforceable(node, flat.pointer):
+            return ir.ArrayNode(prefix, items, flat.min_items, flat.max_items, unique=True)
         return node
+
+    def _unique_enforceable(self, node: ir.ArrayNode, pointer: str) -> bool:
+        """Whether uniqueItems needs tracking and can be tracked: items drawn from a few
+        literal values. Reports it unsupported otherwise."""
+        limit = node.max_items
+        if isinstance(node.items, ir.Never):
+            limit = len(node.prefix) if limit is None else min(limit, len(node.prefix))
+        if limit is not None and limit <= 1:
+            return False  # at most one item: always unique
+        positions = list(node.prefix[:limit])
+        if limit is None or limit > len(node.prefix):
+            positions.append(node.items)
+        values: set[Any] = set()
+        for position in positions:
+            options = position.options if isinstance(position, ir.Union) else (position,)
+            for option in options:
+                if not isinstance(option, (ir.Literal, ir.Never)):
+                    self.unsupported(f"{pointer}/uniqueItems", "uniqueItems",
+                                     "items are not drawn from a finite set of values")
+                    return False
+                if isinstance(option, ir.Literal):
+                    values |= {ir.value_key(v) for v in option.values}
+        if len(values) > _MAX_UNIQUE_VALUES:
+            self.unsupported(f"{pointer}/uniqueItems", "uniqueItems",
+                             f"{len(values)} possible item values (at most "
+                             f"{_MAX_UNIQUE_VALUES} are tracked)")
+            return False
+        return True
 
     def _object(self, flat: _Flat) -> ir.Node:
         names_filter = self._property_names(flat)
         properties: list[ir.Property] = []
         declared = dict(flat.props)
-        for name in flat.required:
+        pairs, forbidden = self._dependency_pairs(flat, declared)
+        required = _required_closure(flat.required, pairs)
+        pairs = [(a, b) for a, b in pairs if b not in required]
+        for name in [*required, *(n for pair in pairs for n in pair), *forbidden]:
             if name not in declared:
-                declared[name] = [
-                    r for source_names, source_patterns, source_extra in flat.object_sources
-                    for r in _applicable(name, source_patterns, source_extra)
-                ]
+                declared[name] = self._undeclared(flat, name)
         for name, refs in declared.items():
-            required = name in flat.required
-            if names_filter is not None and not names_filter(name):
+            if name in forbidden or (names_filter is not None and not names_filter(name)):
                 value: ir.Node = ir.Never()
             else:
                 value = self._subnode(refs, f"{flat.pointer}/properties/{_escape(name)}")
-            if isinstance(value, ir.Never) and required:
+            if isinstance(value, ir.Never) and name in required:
                 return ir.Never()
-            properties.append(ir.Property(name, value, required))
+            properties.append(ir.Property(name, value, name in required))
         extras = self._extras(flat, tuple(declared))
-        return ir.ObjectNode(tuple(properties), extras)
+        node = ir.ObjectNode(tuple(properties), extras,
+                             dependencies=self._tracked(flat.pointer, pairs))
+        return self._counted(flat, node)
+
+    def _undeclared(self, flat: _Flat, name: str) -> list[Ref]:
+        """The schemas an undeclared name's value meets (its patterns, else additional)."""
+        return [
+            r for _, source_patterns, source_extra in flat.object_sources
+            for r in _applicable(name, source_patterns, source_extra)
+        ]
+
+    def _dependency_pairs(
+        self, flat: _Flat, declared: dict[str, list[Ref]]
+    ) -> tuple[list[tuple[str, str]], set[str]]:
+        """``(a, b)``: if ``a`` is present so is ``b``; and the names that may never be
+        present (their dependent schema is ``false``)."""
+        pairs = [(a, b) for a, names in flat.dependent_required for b in names if a != b]
+        forbidden: set[str] = set()
+        for name, keyword, ref in flat.dependent_schemas:
+            needs = self._dependent_schema(flat, keyword, ref, declared)
+            if needs is None:
+                forbidden.add(name)
+            else:
+                pairs += [(name, b) for b in needs if b != name]
+        return list(dict.fromkeys(pairs)), forbidden
+
+    def _dependent_schema(
+        self, flat: _Flat, keyword: str, ref: Ref, declared: dict[str, list[Ref]]
+    ) -> list[str] | None:
+        """The names a dependent schema requires (None: the schema is unsatisfiable by an
+        object). Exact when it holds only `required` and `properties` that restate what
+        the object already says of those properties; otherwise reported unsupported."""
+        schema, base, pointer = ref
+        if schema is True:
+            return []
+        if schema is False:
+            return None
+        others = sorted(k for k in schema if k in KEYWORDS and k not in _DEPENDENT_SCHEMA_KEYS)
+        if others:
+            self.unsupported(pointer, keyword, f"{', '.join(others)} in a dependent schema: "
+                             "only `required` and restated `properties` are enforced")
+            return []
+        types = schema.get("type", "object")
+        if "object" not in ([types] if isinstance(types, str) else types):
+            return None
+        for name, sub in schema.get("properties", {}).items():
+            at = f"{pointer}/properties/{_escape(name)}"
+            refs = declared.get(name) or self._undeclared(flat, name)
+            if self._subnode(refs, at) != self._subnode([*refs, (sub, base, at)], at):
+                self.unsupported(at, keyword, "a dependent schema constrains a property "
+                                 "further: only `required` is enforced")
+        return [n for n in schema.get("required", ()) if isinstance(n, str)]
+
+    def _tracked(self, pointer: str, pairs: list[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
+        """The dependencies the automaton tracks: all, unless too many names take part."""
+        names = {n for pair in pairs for n in pair}
+        if len(names) > _MAX_DEPENDENCY_NAMES:
+            self.unsupported(pointer, "dependentRequired", f"dependencies among {len(names)} "
+                             f"properties (at most {_MAX_DEPENDENCY_NAMES} are tracked)")
+            return ()
+        return tuple(pairs)
+
+    def _counted(self, flat: _Flat, node: ir.ObjectNode) -> ir.Node:
+        """``node`` with min/maxProperties, dropped where they cannot bind."""
+        present = [p for p in node.properties if not isinstance(p.value, ir.Never)]
+        required = sum(p.required for p in present)
+        possible = None if node.extras else len(present)
+        low, high = flat.min_properties, flat.max_properties
+        if (high is not None and high < required) or (possible is not None and low > possible):
+            return ir.Never()
+        if low <= required:
+            low = 0
+        if high is not None and possible is not None and high >= possible:
+            high = None
+        top = max(low, high or 0)
+        if (len(node.properties) + 1) * (top + 1) > _MAX_COUNTED_STATES:
+            keyword = "maxProperties" if high == top else "minProperties"
+            self.unsupported(f"{flat.pointer}/{keyword}", keyword,
+                             f"counting to {top} over {len(node.properties)} declared "
+                             "properties needs too many states")
+            return node
+        return ir.ObjectNode(node.properties, node.extras, low, high, node.dependencies)
 
     def _property_names(self, flat: _Flat) -> Any:
         if not flat.property_names:
@@ -926,6 +1088,19 @@ class _Normalizer:
         return tuple(result)
 
 
+def _required_closure(required: dict[str, None], pairs: list[tuple[str, str]]) -> dict[str, None]:
+    """The required names, with every name a required name depends on."""
+    closure = dict(required)
+    grew = True
+    while grew:
+        grew = False
+        for a, b in pairs:
+            if a in closure and b not in closure:
+                closure[b] = None
+                grew = True
+    return closure
+
+
 def _applicable(name: str, patterns: dict[str, Ref], extra: Ref | None) -> list[Ref]:
     matched = [r for p, r in patterns.items() if _search(p, name)]
     if matched:
@@ -939,21 +1114,8 @@ def _search(pattern: str, text: str) -> bool:
 
 def _intersect(values: list[Any], others: list[Any]) -> list[Any]:
     """The values of ``values`` that JSON-equal one of ``others``, in near-linear time."""
-    keys = {_json_key(w) for w in others}
-    return [v for v in values if _json_key(v) in keys]
-
-
-def _json_key(value: Any) -> Any:
-    """A hashable key equal for JSON-equal values (``1 == 1.0``, ``True != 1``)."""
-    if isinstance(value, bool) or value is None:
-        return ("c", value)
-    if isinstance(value, (int, float)):
-        return ("n", int(value) if isinstance(value, float) and value.is_integer() else value)
-    if isinstance(value, list):
-        return ("a", tuple(_json_key(v) for v in value))
-    if isinstance(value, dict):
-        return ("o", frozenset((k, _json_key(v)) for k, v in value.items()))
-    return ("s", value)
+    keys = {ir.value_key(w) for w in others}
+    return [v for v in values if ir.value_key(v) in keys]
 
 
 def _tighter(

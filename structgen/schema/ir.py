@@ -84,12 +84,17 @@ class StringNode(Node):
 
 @dataclass(frozen=True, slots=True)
 class ArrayNode(Node):
-    """``prefix`` items in order, then any number of ``items`` (``Never``: no more)."""
+    """``prefix`` items in order, then any number of ``items`` (``Never``: no more).
+
+    ``unique`` (``uniqueItems``) is only set when every item node is a ``Literal`` (or a
+    union of them): the automaton then tracks which values were used.
+    """
 
     prefix: tuple[Node, ...] = ()
     items: Node = field(default_factory=Never)
     min_items: int = 0
     max_items: int | None = None
+    unique: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,10 +116,18 @@ class ExtraProperties(Node):
 
 @dataclass(frozen=True, slots=True)
 class ObjectNode(Node):
-    """Declared members in declared order, then any number of ``extras``."""
+    """Declared members in declared order, then any number of ``extras``.
+
+    ``min_properties``/``max_properties`` bound the number of members written, extras
+    included. Each ``(a, b)`` of ``dependencies`` means "if ``a`` is present, so is
+    ``b``"; both are names of declared ``properties`` (extras never use them).
+    """
 
     properties: tuple[Property, ...] = ()
     extras: tuple[ExtraProperties, ...] = ()
+    min_properties: int = 0
+    max_properties: int | None = None
+    dependencies: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,3 +193,16 @@ def union(options: list[Node]) -> Node:
     if len(flat) == 1:
         return next(iter(flat))
     return Union(tuple(flat))
+
+
+def value_key(value: Any) -> Any:
+    """A hashable key equal for JSON-equal values (``1 == 1.0``, ``True != 1``)."""
+    if isinstance(value, bool) or value is None:
+        return ("c", value)
+    if isinstance(value, (int, float)):
+        return ("n", int(value) if isinstance(value, float) and value.is_integer() else value)
+    if isinstance(value, list):
+        return ("a", tuple(value_key(v) for v in value))
+    if isinstance(value, dict):
+        return ("o", frozenset((k, value_key(v)) for k, v in value.items()))
+    return ("s", value)

@@ -17,7 +17,8 @@ Status = Literal["enforced", "partial", "post-validated", "unsupported"]
 KEYWORDS: dict[str, tuple[str, Status, str]] = {
     "type": ("Core", "enforced", "type arrays become unions"),
     "enum": ("Core", "enforced", "values are checked against sibling keywords; every "
-             "post-validated keyword below is enforced exactly next to a finite `enum`/`const`"),
+             "partial or post-validated keyword below is enforced exactly next to a finite "
+             "`enum`/`const`"),
     "const": ("Core", "enforced", ""),
     "$ref": ("Core", "enforced", "local refs, `$id`/`$anchor` in the document; recursion "
              "unrolled to `max_recursion_depth`"),
@@ -36,7 +37,9 @@ KEYWORDS: dict[str, tuple[str, Status, str]] = {
     "additionalItems": ("Array", "enforced", "draft-07"),
     "minItems": ("Array", "enforced", "large bounds multiply states"),
     "maxItems": ("Array", "enforced", "large bounds multiply states"),
-    "uniqueItems": ("Array", "post-validated", "enforced when at most one item fits"),
+    "uniqueItems": ("Array", "partial", "when at most one item fits, or every item is one of "
+                    "at most 12 literal values (`enum`, `const`, `boolean`, `null`); otherwise "
+                    "unsupported"),
     "contains": ("Array", "post-validated", ""),
     "minContains": ("Array", "post-validated", ""),
     "maxContains": ("Array", "post-validated", ""),
@@ -48,11 +51,14 @@ KEYWORDS: dict[str, tuple[str, Status, str]] = {
     "patternProperties": ("Object", "enforced", "keys are split by which patterns they match "
                           "(up to 4 patterns per object)"),
     "propertyNames": ("Object", "enforced", "string constraints only"),
-    "minProperties": ("Object", "post-validated", ""),
-    "maxProperties": ("Object", "post-validated", ""),
-    "dependentRequired": ("Object", "post-validated", ""),
-    "dependentSchemas": ("Object", "post-validated", ""),
-    "dependencies": ("Object", "post-validated", "draft-07"),
+    "minProperties": ("Object", "enforced", "extras included; bounds multiply states"),
+    "maxProperties": ("Object", "enforced", "extras included; bounds multiply states"),
+    "dependentRequired": ("Object", "enforced", "names it lists count as declared, as "
+                          "`required` names do"),
+    "dependentSchemas": ("Object", "partial", "subschemas of `required` (and `properties` "
+                         "that restate the object's own); others unsupported"),
+    "dependencies": ("Object", "partial", "draft-04 to draft-07: as `dependentRequired` and "
+                     "`dependentSchemas`; an annotation in 2019-09 and 2020-12"),
     "unevaluatedProperties": ("Object", "post-validated", ""),
     "minLength": ("String", "enforced", "in code points"),
     "maxLength": ("String", "enforced", "in code points"),

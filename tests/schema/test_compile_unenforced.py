@@ -24,11 +24,14 @@ CASES = [
      "/properties/tags/uniqueItems", "uniqueItems", {"tags": ["a", "a"]}),
     ({"type": "array", "items": {"type": "integer"}, "contains": {"const": 7}},
      "/contains", "contains", [1, 2]),
-    ({"type": "object", "additionalProperties": {"type": "integer"}, "maxProperties": 1},
-     "/maxProperties", "maxProperties", {"a": 1, "b": 2}),
+    ({"type": "object", "additionalProperties": {"type": "integer"}, "maxProperties": 4096},
+     "/maxProperties", "maxProperties", {f"k{i}": i for i in range(4097)}),
     ({"type": "object", "properties": {"a": {"type": "integer"}, "b": {"type": "integer"}},
-      "dependentRequired": {"a": ["b"]}},
-     "/dependentRequired", "dependentRequired", {"a": 1}),
+      "dependentSchemas": {"a": {"properties": {"b": {"minimum": 5}}}}},
+     "/dependentSchemas/a/properties/b", "dependentSchemas", {"a": 1, "b": 1}),
+    ({"type": "object", "properties": {"a": {"type": "integer"}, "b": {"type": "integer"}},
+      "dependentSchemas": {"a": {"not": {"required": ["b"]}}}},
+     "/dependentSchemas/a", "dependentSchemas", {"a": 1, "b": 1}),
 ]
 
 
