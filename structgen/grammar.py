@@ -222,7 +222,8 @@ def compile(
         ``15:59:60-08:00``; exact, but the automaton must remember the local time until
         the offset, about 11,000 states per field.
     state_budget, timeout_s, max_schema_nodes
-        Limits (DFA states; wall time of normalizing, and again of building the
+        Limits (states of the minimal DFA, with 4x room while building it; wall time of
+        normalizing, and again of building the
         automaton; JSON values in the schema document and subschemas it expands to):
         exceeding one raises :class:`~structgen.GrammarLimitError`. ``SECURITY.md``
         lists every limit.

@@ -9,6 +9,7 @@ from functools import cached_property
 from typing import Any, Literal
 
 from structgen.automata.compose import NotDeterministic, Part, compose
+from structgen.automata.determinize import limit_error
 from structgen.automata.dfa import ByteDFA, finish, from_nfa
 from structgen.automata.nfa import NFA, byte_mask
 from structgen.automata.numbers import add_decimal_range, add_integer_range, add_multiple_of
@@ -29,6 +30,7 @@ _OPAQUE = (*_VALUES, ir.Union, ir.Literal)
 # Below this many part states, embedding them and the compiled subset construction is
 # faster than the direct join (whose glue is determinized in Python).
 _COMPOSE_ABOVE = 2048
+_WORKING_FACTOR = 4  # unminimized states per state of budget
 _WS_MASK = byte_mask(0x20, 0x20) | byte_mask(0x09, 0x0A) | byte_mask(0x0D, 0x0D)
 
 
@@ -41,7 +43,7 @@ class BuildOptions:
     whitespace: Whitespace = "default"
     max_whitespace: int = 2
     integer_fraction: bool = False  # accept 1.0 where an integer is expected
-    unicode_escapes: bool = True  # accept \uXXXX spellings inside strings
+    unicode_escapes: bool | Literal["controls"] = True  # accept \uXXXX spellings in strings
     special_tokens: tuple[str, ...] = ()
     leap_seconds: Literal["utc", "any_offset"] = "utc"
     state_budget: int = 200_000
@@ -54,7 +56,7 @@ def build_dfa(node: ir.Node, options: BuildOptions, *, direct: bool = True) -> B
     ``direct=False`` builds everything through NFAs and subset construction only: the
     reference that tests compare the direct constructions (:mod:`.compose`) against.
     """
-    nfa = NFA(max_states=options.state_budget * 4, timeout_s=options.timeout_s)
+    nfa = NFA(max_states=options.state_budget * _WORKING_FACTOR, timeout_s=options.timeout_s)
     builder = _Builder(nfa, options, direct=direct)
     opaque = _OPAQUE if direct else _COMPOSITE
     if isinstance(node, opaque) and not builder.flexible:
@@ -81,6 +83,9 @@ class _Builder:
         self.string_dfas: dict[ir.StringNode, ByteDFA | None] = {}
         self.node_dfas: dict[ir.Node, ByteDFA | None] = {}
         self.building: ir.Node | None = None
+        # Subset construction and products may pass the budget before minimization
+        # shrinks the result: they get this much, each minimal DFA the budget itself.
+        self.working_budget = options.state_budget * _WORKING_FACTOR
 
     # -- plumbing -------------------------------------------------------------------
     def _lowerer(self, nfa: NFA) -> Lowerer:
@@ -178,7 +183,15 @@ class _Builder:
     ) -> ByteDFA | None:
         """The minimal DFA of ``nfa`` with ``parts`` joined in: directly where every part is
         entered deterministically, else by embedding them and subset construction."""
-        budget = self.options.state_budget
+        dfa = self._unchecked_determinize(nfa, parts, start, end)
+        if dfa is not None and dfa.n_states > self.options.state_budget:
+            raise limit_error(self.options.state_budget)
+        return dfa
+
+    def _unchecked_determinize(
+        self, nfa: NFA, parts: list[Part] | None, start: int, end: int
+    ) -> ByteDFA | None:
+        budget = self.working_budget
         if parts and sum(part.dfa.n_states for part in parts) >= _COMPOSE_ABOVE:
             try:
                 table, accepting, class_of = compose(
@@ -298,10 +311,10 @@ class _Builder:
             s, e = sub.state(), sub.state()
             build(sub, s, e)
             parts.append(from_nfa(sub, s, e, n_symbols=self.n_symbols,
-                                  max_states=self.options.state_budget))
+                                  max_states=self.working_budget))
         if parts[0] is None or parts[1] is None:
             return
-        both = parts[0].intersect(parts[1], max_states=self.options.state_budget)
+        both = parts[0].intersect(parts[1], max_states=self.working_budget)
         if both is not None:
             both.embed(self.nfa, src, dst)
 
@@ -352,13 +365,13 @@ class _Builder:
         s, e = sub.state(), sub.state()
         fill(sub, s, e, self._lowerer(sub))
         return from_nfa(sub, s, e, n_symbols=self.n_symbols,
-                        max_states=self.options.state_budget)
+                        max_states=self.working_budget)
 
     def _content_dfa(self, node: ir.StringNode) -> ByteDFA | None:
         """The string's content (between quotes) as one DFA: all constraints intersected."""
         if node in self.string_dfas:
             return self.string_dfas[node]
-        budget = self.options.state_budget
+        budget = self.working_budget
         dfas: list[ByteDFA | None] = []
         if node.min_length or node.max_length is not None:
             dfas.append(self._length_dfa(node.min_length, node.max_length))
@@ -649,7 +662,7 @@ class _Builder:
             self.add(node.node, start, cur)
 
     def _FreeText(self, node: ir.FreeText, src: int, dst: int) -> None:
-        budget = self.options.state_budget
+        budget = self.working_budget
         universe = self._constraint_dfa(
             lambda n, s, e, low: _free_length(n, s, e, node.max_bytes, low)
         )

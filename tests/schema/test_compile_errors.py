@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+import structgen
 from structgen import (
     GrammarLimitError,
     SchemaError,
@@ -181,6 +182,19 @@ class TestLimits:
         exc = assert_compile_error({"type": "string", "pattern": "a[ab]{20}$"},
                                    GrammarLimitError, limit="state_budget", state_budget=1000)
         assert exc.reached >= 1000
+
+    @pytest.mark.timeout(5)
+    def test_budget_bounds_the_minimal_automaton(self) -> None:
+        # Subset construction of this union makes more states than minimization keeps:
+        # the budget is on what is kept, so a budget of exactly that many states fits.
+        same = {f"p{i}": {"type": "integer"} for i in range(8)}
+        schema = {"anyOf": [{"type": "object", "properties": same, "required": ["p0"]},
+                            {"type": "object", "properties": same, "required": ["p7"]}]}
+        states = structgen.compile(schema).stats.states
+        assert structgen.compile(schema, state_budget=states).stats.states == states
+        exc = assert_compile_error(schema, GrammarLimitError, limit="state_budget",
+                                   state_budget=states - 1)
+        assert exc.reached == states - 1
 
     @pytest.mark.timeout(5)
     def test_timeout(self) -> None:
