@@ -2,6 +2,7 @@
 
     python benchmarks/masks.py [--data ../shared/data] [--limit-local N] [--limit-jsb N]
                                [--examples K] [--peers NAME ...] [--out FILE]
+    python benchmarks/masks.py --eager [--limit-local N] [--examples K] [--state-budget N]
 
 Schemas: every file in ``schemas/`` (token paths from ``schemas/examples/<name>.json``) and a
 sample of JSONSchemaBench schemas taken from the MaskBench sample (``<data>/maskbench/dev.jsonl``,
@@ -26,6 +27,11 @@ engine:
   DFA arrays the index does not share; xgrammar ``CompiledGrammar.memory_size_bytes``;
   llguidance and outlines-core the growth of the bytes held through malloc (glibc
   ``mallinfo2``) over compile, first mask and paths, with the compiled grammar alive.
+
+With ``--eager`` (structgen alone, ``schemas/`` only): per schema, the memory an index holds
+after :meth:`~structgen.index.TokenIndex.build_all` (``TokenIndex.nbytes``, of which the DFA's
+transition table, which the index shares with the grammar), the build's seconds, and the
+per-token cost (advance + fill) along the token paths once every mask is built.
 
 Ratios are structgen / peer, over the schemas both engines compiled (per-token ratios over
 the paths both accepted). Cold single runs, except the per-token figures; a warm-up compile
@@ -290,6 +296,55 @@ def run_isolated(peer: PeerEngine, case: Case, paths: list[list[int]], args: Any
     return Result(**outcome)
 
 
+# --------------------------------------------------------------------------- eager
+
+
+def eager_rows(vocab: Vocabulary, llama3: Llama3Vocab, args: Any) -> list[str]:
+    """Per ``schemas/`` file: what an index holds after ``build_all``, and the per-token cost
+    then (every mask prebuilt)."""
+    rows = [
+        "| schema | DFA states | build_all s | index nbytes MiB | of which DFA table MiB "
+        "| per-token p50 µs | per-token p99 µs |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for case in local_cases(args.limit_local):
+        try:
+            grammar = structgen.compile(
+                case.schema, timeout_s=args.timeout_s, state_budget=args.state_budget
+            )
+        except StructgenError as exc:
+            rows.append(f"| {case.name} | {type(exc).__name__} | | | | | |")
+            continue
+        index = grammar.index(vocab)
+        start = time.perf_counter()
+        index.build_all()
+        build_s = time.perf_counter() - start
+        bitmask = np.zeros((1, index.n_words), dtype=np.int32)
+        seconds: list[float] = []
+        for example in case.examples[: args.examples]:
+            guide = Guide(index)
+            guide.fill_bitmask(bitmask)
+            path: list[float] = []
+            try:
+                for token_id in llama3.encode(grammar.serialize(example)):
+                    t0 = time.perf_counter()
+                    guide.advance(token_id)
+                    guide.fill_bitmask(bitmask)
+                    path.append(time.perf_counter() - t0)
+            except ValueError:
+                continue  # a refused path: not counted
+            seconds += path
+        mib = 1 << 20
+        rows.append(
+            f"| {case.name} | {index.n_states:,} | {build_s:.1f} | {index.nbytes / mib:.1f} "
+            f"| {grammar.dfa.transitions.nbytes / mib:.1f} "
+            f"| {_us(_pct(seconds, 0.5) if seconds else None)} "
+            f"| {_us(_pct(seconds, 0.99) if seconds else None)} |"
+        )
+        print(rows[-1], file=sys.stderr, flush=True)
+    return rows
+
+
 # --------------------------------------------------------------------------- report
 
 
@@ -462,12 +517,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--outlines-timeout-s", type=float, default=20.0)
     parser.add_argument("--outlines-memory-gb", type=float, default=4.0)
     parser.add_argument("--out", type=Path, default=None, help="also write the section here")
+    parser.add_argument("--eager", action="store_true",
+                        help="structgen alone: memory and per-token cost after build_all")
+    parser.add_argument("--state-budget", type=int, default=200_000,
+                        help="structgen DFA state limit (with --eager)")
     args = parser.parse_args(argv)
 
     started = time.perf_counter()
     llama3 = load_llama3_vocab()
     vocab = Vocabulary.llama3()
     warm_up(vocab)
+    if args.eager:
+        print("\n".join(eager_rows(vocab, llama3, args)))
+        return 0
     peers = load_peers(args.peers, vocab=llama3)
     engines = ["structgen", *(p.name for p in peers)]
     cases = local_cases(args.limit_local) + jsb_cases(args.data, args.limit_jsb)

@@ -18,11 +18,18 @@ from structgen.errors import GrammarLimitError
 from structgen.index.cache import DiskCache, cache_key
 from structgen.index.collapse import collapse
 from structgen.index.distance import UNREACHABLE, tokens_to_accept
-from structgen.index.masks import NO_COSTS, count_bits, mask_to_ids, walk
+from structgen.index.mask_store import MaskStore, MaskStoreBuilder
+from structgen.index.masks import NO_COSTS, mask_to_ids, walk
 from structgen.index.trie import Trie, vocabulary_trie
 from structgen.index.vocabulary import Vocabulary
 
 __all__ = ["MaskEntry", "TokenIndex", "build_index"]
+
+# Bumped whenever the arrays a TokenIndex stores on disk change: old entries then miss.
+_CACHE_LAYOUT = "TokenIndex/2"
+
+Graph = tuple[npt.NDArray[np.int64], npt.NDArray[np.int32]]
+"""Token moves as CSR: the end states of state ``s``'s tokens are ``dst[ptr[s]:ptr[s + 1]]``."""
 
 
 class MaskEntry(NamedTuple):
@@ -148,23 +155,24 @@ class TokenIndex:
         self._specials = sorted(self._special_symbol.items())
 
         self._trie = vocabulary_trie(vocab, cache=cache)
-        self._class_trie: Trie | None = None
         self._masks: dict[int, MaskEntry] = {}
         self._limited: dict[tuple[int, int], MaskEntry] = {}
         self._max_cost: dict[int, int] = {}
         self._costs: npt.NDArray[np.int32] | None = None
         self._costs_exact = False
         self._ceiling: tuple[npt.NDArray[np.int32], int] | None = None
-        self._graph: tuple[npt.NDArray[np.int64], npt.NDArray[np.int32]] | None = None
-        self._table: npt.NDArray[np.uint32] | None = None
-        self._state_row: npt.NDArray[np.int32] | None = None
+        # The exact costs, found by an eager walk before anyone asked for them (the token
+        # graph they come from, 10 MB on the largest schemas, is not kept).
+        self._exact: npt.NDArray[np.int32] | None = None
+        # After build_all: the distinct masks and per state its row (-1: not reached).
+        self._eager: tuple[MaskStore, npt.NDArray[np.signedinteger]] | None = None
         if cache is not None:
             self._restore(cache)
 
     def __repr__(self) -> str:
         return (
             f"TokenIndex(states={self.n_states}, vocab_size={self.vocab.vocab_size}, "
-            f"cached_masks={len(self._masks)}, eager={self._table is not None})"
+            f"cached_masks={len(self._masks)}, eager={self._eager is not None})"
         )
 
     # -- queries ---------------------------------------------------------------------------
@@ -272,23 +280,18 @@ class TokenIndex:
         costs = self._costs
         if costs is not None and (self._costs_exact or not exact):
             return costs
-        graph = self._token_graph() if exact else None
-        single = [b for b in range(256) if _single_byte_token(self._trie, b)]
-        single += [symbol for _, symbol in self._specials]
-        costs = tokens_to_accept(
-            self._trie,
-            self._transitions,
-            self._class_of,
-            self._accepting,
-            np.asarray(self.dfa.bytes_to_accept, dtype=np.int32),
-            np.asarray(single, dtype=np.int32),
-            graph,
-        )
-        costs.flags.writeable = False
+        if exact:
+            costs = self._exact
+            if costs is None:
+                costs = self._distances(self._token_graph()[0])
+        else:
+            costs = self._distances(None)
         with self._lock:
             if self._costs is None or exact:
                 self._costs = costs
                 self._costs_exact = exact
+                if exact:
+                    self._exact = None  # now held as the costs
                 # Limited masks and ceilings depend on the costs.
                 self._limited.clear()
                 self._max_cost.clear()
@@ -306,29 +309,45 @@ class TokenIndex:
     def build_all(self, *, max_bytes: int = 1 << 30) -> None:
         """Compute the masks of every state reachable from the start by tokens.
 
-        A breadth-first search over token moves; masks are deduplicated into
-        :meth:`mask_table`. Walks the grammar's collapsed class trie, which is built
-        first (tens of ms). Costs one walk per reachable state, from a few microseconds to
-        2 ms each on Llama-3, and 16 KiB per distinct mask: meant for small grammars and
-        for tables uploaded to a GPU. With ``cache_dir`` the result is stored on disk.
+        A breadth-first search over token moves. Walks the grammar's collapsed class trie,
+        which is built first (tens of ms) and dropped after. Costs one walk per reachable
+        state, from a few microseconds to 2 ms each on Llama-3. Distinct masks are kept
+        once, cut into blocks that masks share (:class:`~structgen.index.mask_store.MaskStore`:
+        1.6 MB instead of 18 MB of 16 KiB bitsets on ``schemas/resume.json``). The token
+        graph the walk finds also gives the exact :meth:`tokens_to_accept`, which is kept
+        (4 bytes per state) for when ``exact=True`` is asked for; the graph is not. With
+        ``cache_dir`` the result is stored on disk.
 
         Raises
         ------
         GrammarLimitError
-            When the distinct masks would take more than ``max_bytes`` (default 1 GiB,
-            65,536 masks over Llama-3); the lazy per-state masks still work.
+            When the distinct masks, as the whole bitsets :meth:`mask_table` returns, would
+            take more than ``max_bytes`` (default 1 GiB, 65,536 masks over Llama-3); the
+            lazy per-state masks still work.
         """
-        if self._table is not None:
+        if self._eager is not None:
             return
-        self._explore(emit=True, max_bytes=max_bytes)
+        builder = MaskStoreBuilder(self.n_words, self._eos_words)
+        graph, rows = self._token_graph(builder, max_bytes)
+        exact = None if self._costs_exact or self._exact is not None else self._distances(graph)
+        del graph
+        store = builder.finish()
+        state_row = rows.astype(np.int16 if len(store) < 1 << 15 else np.int32)
+        state_row.flags.writeable = False
+        with self._lock:
+            self._eager = (store, state_row)
+            if exact is not None and not self._costs_exact:
+                self._exact = exact
         self._save()
 
     def mask_table(self) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.int32]]:
         """After :meth:`build_all`: distinct masks ``uint32[k, n_words]`` and per state its
-        row (-1 for states no token sequence reaches)."""
-        if self._table is None or self._state_row is None:
+        row (-1 for states no token sequence reaches), as fresh arrays (the index keeps the
+        masks in blocks, see :meth:`build_all`)."""
+        eager = self._eager
+        if eager is None:
             raise ValueError("call build_all() first: the mask table is built eagerly")
-        return self._table, self._state_row
+        return eager[0].dense(), eager[1].astype(np.int32)
 
     @property
     def nbytes(self) -> int:
@@ -338,13 +357,11 @@ class TokenIndex:
         with self._lock:
             total += sum(e.words.nbytes for e in self._masks.values())
             total += sum(e.words.nbytes for e in self._limited.values())
-        for array in (self._costs, self._table, self._state_row):
-            if array is not None:
-                total += array.nbytes
-        if self._graph is not None:
-            total += self._graph[0].nbytes + self._graph[1].nbytes
-        if self._class_trie is not None:
-            total += self._class_trie.nbytes
+            for array in (self._costs, self._exact):
+                if array is not None:
+                    total += array.nbytes
+            if self._eager is not None:
+                total += self._eager[0].nbytes + self._eager[1].nbytes
         return int(total)
 
     # -- guides ----------------------------------------------------------------------------
@@ -370,11 +387,11 @@ class TokenIndex:
         found = self._masks.get(state)
         if found is not None:
             return found
-        if self._table is not None and self._state_row is not None:
-            row = int(self._state_row[state])
+        eager = self._eager
+        if eager is not None:
+            row = int(eager[1][state])
             if row >= 0:
-                words = self._table[row]
-                return MaskEntry(words, count_bits(words & ~self._eos_words))
+                return MaskEntry(eager[0].words(row), int(eager[0].n_text[row]))
         words, n_text, _ = self._compute(state, None, 0)
         result = MaskEntry(words, n_text)
         with self._lock:
@@ -427,27 +444,39 @@ class TokenIndex:
         words.flags.writeable = False
         return words, int(n_text), int(ceiling)
 
-    def _class_walk_setup(self) -> tuple[Trie, npt.NDArray[np.int32]]:
-        trie = self._class_trie
-        if trie is None:
-            trie = collapse(self._trie, self._byte_class)
-            self._class_trie = trie
-        return trie, np.arange(self.dfa.n_classes, dtype=np.int32)
+    def _distances(self, graph: Graph | None) -> npt.NDArray[np.int32]:
+        """:func:`~structgen.index.distance.tokens_to_accept` of this DFA; exact over the
+        states ``graph`` covers."""
+        single = [b for b in range(256) if _single_byte_token(self._trie, b)]
+        single += [symbol for _, symbol in self._specials]
+        costs = tokens_to_accept(
+            self._trie,
+            self._transitions,
+            self._class_of,
+            self._accepting,
+            np.asarray(self.dfa.bytes_to_accept, dtype=np.int32),
+            np.asarray(single, dtype=np.int32),
+            graph,
+        )
+        costs.flags.writeable = False
+        return costs
 
-    def _explore(self, *, emit: bool, max_bytes: int = 1 << 62) -> None:
-        """Breadth-first over token moves from the start: the token graph, and with ``emit``
-        the deduplicated mask table."""
-        trie, identity = self._class_walk_setup()
+    def _token_graph(
+        self, masks: MaskStoreBuilder | None = None, max_bytes: int = 1 << 62
+    ) -> tuple[Graph, npt.NDArray[np.int32]]:
+        """Breadth-first over token moves from the start: the token graph and, with
+        ``masks``, per state the row of its mask there (-1 where not reached)."""
+        trie = collapse(self._trie, self._byte_class)
+        identity = np.arange(self.dfa.n_classes, dtype=np.int32)
         n_states = self.dfa.n_states
         targets = np.empty(n_states, dtype=np.int32)
         stamp = np.full(n_states, -1, dtype=np.int32)
         seen = np.zeros(n_states, dtype=np.bool_)
         row_of = np.full(n_states, -1, dtype=np.int32)
         edges: list[npt.NDArray[np.int32]] = [np.zeros(0, np.int32)] * n_states
-        rows: list[npt.NDArray[np.uint32]] = []
-        row_index: dict[bytes, int] = {}
         order = [0]
         seen[0] = True
+        emit = masks is not None
         words = np.zeros(self.n_words if emit else 0, dtype=np.uint32)
         head = 0
         while head < len(order):
@@ -477,39 +506,21 @@ class TokenIndex:
                 if not seen[target]:
                     seen[target] = True
                     order.append(target)
-            if emit:
+            if masks is not None:
                 if self._accepting_list[state]:
                     words |= self._eos_words
-                key = words.tobytes()
-                row = row_index.get(key)
-                if row is None:
-                    if (len(rows) + 1) * words.nbytes > max_bytes:
-                        raise GrammarLimitError(
-                            f"the mask table needs more than max_bytes={max_bytes} "
-                            f"({len(rows) + 1} distinct masks of {words.nbytes} bytes); "
-                            "raise it, or use the lazy masks (mask(), Guide) instead",
-                            limit="index_memory", reached=(len(rows) + 1) * words.nbytes,
-                        )
-                    row = row_index[key] = len(rows)
-                    rows.append(words.copy())
-                row_of[state] = row
+                row_of[state] = masks.add(words)
+                if len(masks) * words.nbytes > max_bytes:
+                    raise GrammarLimitError(
+                        f"the mask table needs more than max_bytes={max_bytes} "
+                        f"({len(masks)} distinct masks of {words.nbytes} bytes); "
+                        "raise it, or use the lazy masks (mask(), Guide) instead",
+                        limit="index_memory", reached=len(masks) * words.nbytes,
+                    )
         ptr = np.zeros(n_states + 1, dtype=np.int64)
         np.cumsum([len(e) for e in edges], out=ptr[1:])
         dst = np.concatenate(edges).astype(np.int32) if n_states else np.zeros(0, np.int32)
-        with self._lock:
-            self._graph = (ptr, dst)
-            if emit:
-                table = np.stack(rows) if rows else np.zeros((0, self.n_words), np.uint32)
-                table.flags.writeable = False
-                row_of.flags.writeable = False
-                self._table = table
-                self._state_row = row_of
-
-    def _token_graph(self) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int32]]:
-        if self._graph is None:
-            self._explore(emit=False)
-        assert self._graph is not None
-        return self._graph
+        return (ptr, dst), row_of
 
     # -- disk cache ------------------------------------------------------------------------
 
@@ -517,7 +528,7 @@ class TokenIndex:
         if self._key is None:
             dfa = self.dfa
             self._key = cache_key(
-                "TokenIndex",
+                _CACHE_LAYOUT,
                 __version__,
                 self.vocab.fingerprint,
                 json.dumps(list(self.special_tokens)),
@@ -533,28 +544,29 @@ class TokenIndex:
         if arrays is None:
             return
         n_states = self.dfa.n_states
-        costs = arrays.get("tokens_to_accept")
-        if costs is not None and costs.shape == (n_states,):
-            costs = costs.astype(np.int32)
-            costs.flags.writeable = False
+        costs = _frozen_costs(arrays.get("tokens_to_accept"), n_states)
+        if costs is not None:
             self._costs = costs
             self._costs_exact = bool(arrays.get("tokens_to_accept_exact", np.array(False)))
-        ptr, dst = arrays.get("graph_ptr"), arrays.get("graph_dst")
-        if ptr is not None and dst is not None and ptr.shape == (n_states + 1,):
-            self._graph = (ptr.astype(np.int64), dst.astype(np.int32))
-        table, rows = arrays.get("mask_table"), arrays.get("state_row")
+        if not self._costs_exact:
+            self._exact = _frozen_costs(arrays.get("exact_tokens_to_accept"), n_states)
+        rows = arrays.get("state_row")
+        try:
+            store = MaskStore(
+                arrays["mask_blocks"], arrays["mask_block_ids"], arrays["mask_n_text"],
+                self.n_words,
+            )
+        except (KeyError, ValueError):
+            return
         if (
-            table is not None
-            and rows is not None
-            and table.ndim == 2
-            and table.shape[1] == self.n_words
+            rows is not None
             and rows.shape == (n_states,)
+            and rows.dtype.kind == "i"
+            and (n_states == 0 or -1 <= int(rows.min()) <= int(rows.max()) < len(store))
         ):
-            table = table.astype(np.uint32)
-            table.flags.writeable = False
-            rows = rows.astype(np.int32)
+            rows = rows.copy()
             rows.flags.writeable = False
-            self._table, self._state_row = table, rows
+            self._eager = (store, rows)
 
     def _save(self) -> None:
         if self._cache is None:
@@ -564,13 +576,24 @@ class TokenIndex:
             if self._costs is not None:
                 arrays["tokens_to_accept"] = self._costs
                 arrays["tokens_to_accept_exact"] = np.array(self._costs_exact)
-            if self._graph is not None:
-                arrays["graph_ptr"], arrays["graph_dst"] = self._graph
-            if self._table is not None and self._state_row is not None:
-                arrays["mask_table"] = self._table
-                arrays["state_row"] = self._state_row
+            if self._exact is not None:
+                arrays["exact_tokens_to_accept"] = self._exact
+            if self._eager is not None:
+                arrays.update(self._eager[0].arrays())
+                arrays["state_row"] = self._eager[1]
         if arrays:
             self._cache.store(self._cache_key(), arrays)
+
+
+def _frozen_costs(
+    costs: npt.NDArray[Any] | None, n_states: int
+) -> npt.NDArray[np.int32] | None:
+    """Stored costs as a read-only ``int32[n_states]``, or None if absent or misshapen."""
+    if costs is None or costs.shape != (n_states,):
+        return None
+    costs = costs.astype(np.int32)
+    costs.flags.writeable = False
+    return costs
 
 
 def _single_byte_token(trie: Trie, byte: int) -> bool:

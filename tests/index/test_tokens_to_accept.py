@@ -57,7 +57,7 @@ def test_random_exact_matches_reference_and_default_is_an_upper_bound(
         _symbols(index), dfa.transitions, dfa.class_of, dfa.accepting
     )
     # The exact pass walks the states reachable by tokens from the start.
-    graph_ptr, graph_dst = index._token_graph()
+    (graph_ptr, graph_dst), _ = index._token_graph()
     reachable = {0}
     frontier = [0]
     while frontier:
