@@ -401,14 +401,24 @@ def _structgen_walks(out: Outcome, grammar: structgen.Grammar, case: Case, vocab
             verdict, detail = "invalid", f"validator raised {type(exc).__name__}: {exc}"
         if not guide.is_finished():
             verdict, detail = "invalid", f"not finished after {len(tokens)} tokens"
+        elif verdict == "invalid" and _caught_after(grammar, index, tokens):
+            verdict = "post-validated"
         _count_verdict(out, verdict, detail, number)
     _token_stats(out, seconds, random.Random(case.ident))
-    dfa, own = grammar.dfa, index.nbytes
-    shared = (index._transitions, index._class_of, index._accepting)  # counted in nbytes
-    out.memory_bytes = own + sum(
-        a.nbytes for a in (dfa.transitions, dfa.class_of, dfa.accepting, dfa.bytes_to_accept)
-        if not any(np.shares_memory(a, s) for s in shared)
-    )
+    # The index holds the grammar's compact DFA and counts it in nbytes.
+    out.memory_bytes = index.nbytes + (0 if index.dfa is grammar.dfa else grammar.dfa.nbytes)
+
+
+def _caught_after(grammar: structgen.Grammar, index: Any, tokens: list[int]) -> bool:
+    """Whether ``Grammar.validate`` (what ``generate`` runs under ``strict=False``) refuses
+    the walk's output, which then never reaches a user."""
+    if not grammar.unenforced:
+        return False
+    data = b"".join(index.vocab.token_bytes[t] or b"" for t in tokens if not index.is_eos(t))
+    try:
+        return bool(grammar.validate(parse_strict(data.decode("utf-8"))))
+    except Exception:  # not JSON, or the validator fails: counted as invalid output
+        return False
 
 
 def _count_verdict(out: Outcome, verdict: str, detail: str, number: int) -> None:
