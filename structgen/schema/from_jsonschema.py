@@ -1048,13 +1048,12 @@ class _Normalizer:
             min_length=key.min_length, max_length=key.max_length, patterns=key.patterns,
             formats=key.formats, excluded=tuple(declared), pointer=flat.pointer,
         )
-        pattern_sources = [s for s in sources_with_rules if s[0]]
-        if len(pattern_sources) > 1:
-            raise UnsupportedSchemaError(
-                "allOf of several schemas with patternProperties", pointer=flat.pointer,
-                keyword="patternProperties",
-            )
-        all_patterns = dict(pattern_sources[0][0]) if pattern_sources else {}
+        # Every source (allOf member) judges an undeclared key on its own: by its patterns
+        # the key matches, else by its additionalProperties.
+        all_patterns: dict[str, list[Ref]] = {}
+        for patterns, _ in sources_with_rules:
+            for pattern, ref in patterns.items():
+                all_patterns.setdefault(pattern, []).append(ref)
         if len(all_patterns) > 4:
             raise UnsupportedSchemaError(
                 f"{len(all_patterns)} patternProperties (at most 4 are split exactly)",
@@ -1065,9 +1064,9 @@ class _Normalizer:
         for mask in range(1 << len(pattern_list)):
             chosen = [p for i, p in enumerate(pattern_list) if mask >> i & 1]
             others = [p for p in pattern_list if p not in chosen]
-            refs: list[Ref] = [all_patterns[p] for p in chosen]
+            refs: list[Ref] = [ref for p in chosen for ref in all_patterns[p]]
             for patterns, extra in sources_with_rules:
-                if patterns and chosen:
+                if any(p in patterns for p in chosen):
                     continue
                 if extra is not None:
                     refs.append(extra)

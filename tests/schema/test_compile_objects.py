@@ -3,6 +3,8 @@ properties, propertyNames."""
 
 from __future__ import annotations
 
+import jsonschema
+
 from structgen.testing import assert_language
 
 PERSON = {
@@ -167,6 +169,28 @@ class TestPatternProperties:
             accepts=['{"x_a": 1}'],
             rejects=['{"x_a": 1.5}'],
         )
+
+    def test_each_allof_member_judges_undeclared_keys_by_its_own_patterns(self) -> None:
+        # Member 0: keys matching ^a are integers, others strings. Member 1: keys matching
+        # b$ are at least 10, others anything. A key is held to both members' rules.
+        schema = {"type": "object", "allOf": [
+            {"patternProperties": {"^a": {"type": "integer"}},
+             "additionalProperties": {"type": "string"}},
+            {"patternProperties": {"b$": {"minimum": 10}, "^a": {"maximum": 100}}},
+        ]}
+        grammar = assert_language(
+            schema,
+            accepts=['{"ax": 5}', '{"ab": 10}', '{"xb": "s"}', '{"x": "s"}', "{}"],
+            rejects=['{"ab": 5}', '{"ax": 101}', '{"x": 1}', '{"ax": "s"}'],
+            spec_faithful=True,
+        )
+        validator = jsonschema.Draft202012Validator(schema)
+        for key in ("a", "ab", "b", "xb", "x", "ba"):
+            for value in (5, 10, 101, "s", None):
+                instance = {key: value}
+                assert grammar.accepts(grammar.serialize(instance)) == validator.is_valid(
+                    instance
+                ), instance
 
 
 class TestPropertyNames:
