@@ -223,15 +223,8 @@ def run_structgen(
         if seconds is not None and not index.is_accepting(guide.state):
             seconds = None  # every token allowed, but EOS is not: the path is incomplete
         result.paths.append(seconds)
-    dfa = grammar.dfa
-    own = index.nbytes
-    shared = (index._transitions, index._class_of, index._accepting)  # counted in nbytes
-    extra = sum(
-        a.nbytes
-        for a in (dfa.transitions, dfa.class_of, dfa.accepting, dfa.bytes_to_accept)
-        if not any(np.shares_memory(a, s) for s in shared)
-    )
-    result.memory_bytes = own + extra
+    # The index holds the grammar's compact DFA and counts it in nbytes.
+    result.memory_bytes = index.nbytes + (0 if index.dfa is grammar.dfa else grammar.dfa.nbytes)
     return result, paths
 
 

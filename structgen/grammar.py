@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from structgen.automata.build import BuildOptions, build_dfa
-from structgen.automata.dfa import ByteDFA
+from structgen.automata.compact import CompactDFA
 from structgen.errors import SchemaError, UnsatisfiableSchemaError
 from structgen.index import TokenIndex, Vocabulary, build_index
 from structgen.schema import ir
@@ -45,13 +45,17 @@ class GrammarStats:
 class Grammar:
     """A compiled schema: the byte DFA, the IR it came from, and what it leaves unenforced.
 
+    The DFA is held compact (deduplicated rows of relative targets, see
+    :class:`~structgen.automata.compact.CompactTable`): the dense table of the largest
+    schemas would take 36-51 MiB.
+
     Build one with :func:`structgen.compile`. Grammars are immutable and safe to share
     between threads.
     """
 
     def __init__(
         self,
-        dfa: ByteDFA,
+        dfa: CompactDFA,
         node: ir.Node,
         *,
         schema: Any,
@@ -322,9 +326,11 @@ def _from_node(
     normalized: float,
     options: dict[str, Any],
 ) -> Grammar:
-    dfa = build_dfa(node, build)
-    if dfa is None:
+    dense = build_dfa(node, build)
+    if dense is None:
         raise UnsatisfiableSchemaError("no JSON value satisfies this schema")
+    dfa = CompactDFA.from_dfa(dense)
+    del dense  # the dense table is not kept
     done = time.perf_counter()
     return Grammar(
         dfa,

@@ -133,7 +133,8 @@ def compile_command(
         typer.echo(
             f"states {s.states}, classes {s.classes}, built in {s.build_s * 1000:.1f} ms "
             f"(schema {s.normalize_s * 1000:.1f} ms, automaton {s.automaton_s * 1000:.1f} ms), "
-            f"transition table {grammar.dfa.transitions.nbytes / 1024:.1f} KiB"
+            f"transition table {grammar.dfa.transitions.nbytes / 1024:.1f} KiB "
+            f"({grammar.dfa.transitions.rows.shape[0]:,} rows of offsets)"
         )
     vocabulary = _vocabulary(vocab)  # type: ignore[arg-type]
     if vocabulary is not None:

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from structgen.automata.compact import CompactDFA, CompactTable
+
 if TYPE_CHECKING:
     from structgen.api.extract import ExtractResult
     from structgen.api.generate import Generation
@@ -71,7 +73,8 @@ def grammar_html(grammar: Grammar) -> str:
         ("byte classes", stats.classes),
         ("build", f"{stats.build_s * 1000:.1f} ms (schema {stats.normalize_s * 1000:.1f} ms, "
                   f"automaton {stats.automaton_s * 1000:.1f} ms)"),
-        ("transition table", _bytes_size(int(grammar.dfa.transitions.nbytes))),
+        ("transition table", f"{_bytes_size(int(grammar.dfa.transitions.nbytes))} "
+                             f"({grammar.dfa.transitions.rows.shape[0]:,} rows of offsets)"),
         ("separators", html.escape(repr(grammar.separators))),
         ("unenforced", unenforced),
     ]
@@ -226,7 +229,7 @@ def _symbol_label(symbols: list[int]) -> str:
     return label if len(label) <= 14 else label[:13] + "…"
 
 
-def automaton_svg(dfa: ByteDFA, *, max_states: int = MAX_DRAWN_STATES) -> str:
+def automaton_svg(dfa: ByteDFA | CompactDFA, *, max_states: int = MAX_DRAWN_STATES) -> str:
     """The DFA as an inline SVG: states in columns by distance from the start, edges
     labelled with the bytes they read, accepting states ringed twice."""
     n = dfa.n_states
@@ -236,7 +239,9 @@ def automaton_svg(dfa: ByteDFA, *, max_states: int = MAX_DRAWN_STATES) -> str:
     for symbol, cls in enumerate(dfa.class_of.tolist()):
         members[cls].append(symbol)
     edges: dict[tuple[int, int], list[int]] = defaultdict(list)
-    for src, row in enumerate(dfa.transitions.tolist()):
+    table = dfa.transitions
+    dense = table.dense() if isinstance(table, CompactTable) else table
+    for src, row in enumerate(dense.tolist()):
         for cls, dst in enumerate(row):
             if dst >= 0:
                 edges[(src, dst)].extend(members[cls])

@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from structgen.automata.compact import CompactTable
 from structgen.index.masks import any_token_below
 from structgen.index.token_index import TokenIndex
 from structgen.index.trie import Trie
@@ -28,7 +29,7 @@ def forced_symbols(index: TokenIndex, state: int) -> list[int]:
     specials = sorted(set(index.special_token_symbols.values()))
     run: list[int] = []
     while not index.is_accepting(state) and len(run) < _MAX_RUN:
-        row = transitions[state]
+        row = transitions.targets(state)
         live = np.flatnonzero(row >= 0)
         live_specials = [s for s in specials if row[class_of[s]] >= 0]
         n_bytes = int(class_sizes[live].sum())
@@ -62,7 +63,7 @@ def split_forced(
     """
     trie = index.trie
     byte_class = np.ascontiguousarray(index.dfa.class_of[:256], dtype=np.int32)
-    transitions = np.ascontiguousarray(index.dfa.transitions, dtype=np.int32)
+    transitions = index.dfa.transitions
     symbol_token: dict[int, int] = {}
     for token_id, symbol in sorted(index.special_token_symbols.items()):
         symbol_token.setdefault(symbol, token_id)
@@ -144,7 +145,7 @@ def _child(symbol: np.ndarray, end: np.ndarray, n_nodes: int, node: int, byte: i
 
 def _runs_on(
     trie: Trie,
-    transitions: np.ndarray,
+    transitions: CompactTable,
     byte_class: np.ndarray,
     rest: bytes,
     state: int,
@@ -155,5 +156,7 @@ def _runs_on(
         node = _child(trie.symbol, trie.end, trie.n_nodes, node, byte)
         if node < 0:
             return False
-        state = int(transitions[state, byte_class[byte]])
+        state = transitions[state, byte_class[byte]]
+        if state < 0:
+            return False
     return any_token_below(trie, transitions, byte_class, node, state)

@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 
 import numba
 
-__all__ = ["jit"]
+__all__ = ["dfa_step", "jit"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -23,3 +23,11 @@ def jit(function: F) -> F:
         return numba.njit(nogil=True, cache=True)(function)  # type: ignore[no-any-return]
     except RuntimeError:
         return numba.njit(nogil=True)(function)  # type: ignore[no-any-return]
+
+
+@jit
+def dfa_step(row_of, rows, state, cls):  # type: ignore[no-untyped-def]
+    """One move in a :class:`~structgen.automata.compact.CompactTable` (an empty ``row_of``
+    is the dense fallback): the next state, negative when dead."""
+    row = row_of[state] if row_of.shape[0] else state
+    return state + rows[row, cls]

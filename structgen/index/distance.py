@@ -7,8 +7,9 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
+from structgen.automata.compact import CompactTable
 from structgen.automata.distance import steps_to_accept
-from structgen.index._jit import jit
+from structgen.index._jit import dfa_step, jit
 from structgen.index.trie import Trie
 
 __all__ = ["UNREACHABLE", "tokens_to_accept", "tokens_to_accept_reference"]
@@ -19,7 +20,7 @@ UNREACHABLE = int(np.iinfo(np.int32).max)
 
 def tokens_to_accept(
     trie: Trie,
-    transitions: npt.NDArray[np.int32],
+    transitions: CompactTable,
     class_of: npt.NDArray[np.int32],
     accepting: npt.NDArray[np.bool_],
     bytes_to_accept: npt.NDArray[np.int32],
@@ -51,7 +52,7 @@ def tokens_to_accept(
     trie
         The vocabulary's byte trie.
     transitions, class_of, accepting, bytes_to_accept
-        The DFA (``ByteDFA`` fields).
+        The DFA (``CompactDFA`` fields).
     single_symbols
         Symbols that are a token by themselves: bytes ``b`` with a token ``bytes([b])``, and
         ``256 + i`` for grammar special tokens the vocabulary has.
@@ -64,8 +65,7 @@ def tokens_to_accept(
     int32[n_states]
         0 for accepting states, :data:`UNREACHABLE` where no edge path reaches acceptance.
     """
-    n_states = transitions.shape[0]
-    transitions = np.ascontiguousarray(transitions, dtype=np.int32)
+    n_states = transitions.n_states
     class_of = np.ascontiguousarray(class_of, dtype=np.int32)
     usable = np.unique(class_of[np.asarray(single_symbols, dtype=np.int64)]).astype(np.int32)
     path_ptr, path_dst = _shortest_path_edges(
@@ -73,7 +73,8 @@ def tokens_to_accept(
         trie.end,
         trie.token_ptr,
         trie.max_depth,
-        transitions,
+        transitions.row_of,
+        transitions.rows,
         np.ascontiguousarray(class_of[:256]),
         accepting,
         np.ascontiguousarray(bytes_to_accept, dtype=np.int32),
@@ -84,13 +85,14 @@ def tokens_to_accept(
     else:
         graph_ptr, graph_dst = graph
     return _reverse_bfs(  # type: ignore[no-any-return]
-        transitions, accepting, usable, path_ptr, path_dst, graph_ptr, graph_dst
+        transitions.row_of, transitions.rows, accepting, usable, path_ptr, path_dst,
+        graph_ptr, graph_dst,
     )
 
 
 @jit
 def _shortest_path_edges(  # type: ignore[no-untyped-def]
-    label, end, token_ptr, max_depth, transitions, byte_class, accepting, bytes_to_accept
+    label, end, token_ptr, max_depth, row_of, rows, byte_class, accepting, bytes_to_accept
 ):
     """Per state, the distinct end states of tokens spelling a prefix of a shortest completion.
 
@@ -99,7 +101,8 @@ def _shortest_path_edges(  # type: ignore[no-untyped-def]
     ``"`` have hundreds of children, so children are looked up by byte (binary search
     over the node's sorted children) unless the state's bytes outnumber them.
     """
-    n_states, n_classes = transitions.shape
+    n_states = accepting.shape[0]
+    n_classes = rows.shape[1]
     n_nodes = label.shape[0]
     # Children of each node (the root is node n_nodes), sorted by byte, as CSR.
     child_count = np.zeros(n_nodes + 2, np.int64)
@@ -135,7 +138,7 @@ def _shortest_path_edges(  # type: ignore[no-untyped-def]
         count = 0
         if not accepting[q]:
             for c in range(n_classes):
-                t = transitions[q, c]
+                t = dfa_step(row_of, rows, q, c)
                 if t >= 0 and bytes_to_accept[t] == bytes_to_accept[q] - 1:
                     count += class_bytes_ptr[c + 1] - class_bytes_ptr[c]
         step_ptr[q + 1] = step_ptr[q] + count
@@ -144,7 +147,7 @@ def _shortest_path_edges(  # type: ignore[no-untyped-def]
         k = step_ptr[q]
         if not accepting[q]:
             for c in range(n_classes):
-                t = transitions[q, c]
+                t = dfa_step(row_of, rows, q, c)
                 if t >= 0 and bytes_to_accept[t] == bytes_to_accept[q] - 1:
                     for j in range(class_bytes_ptr[c], class_bytes_ptr[c + 1]):
                         step_bytes[k] = class_bytes[j]
@@ -190,7 +193,7 @@ def _shortest_path_edges(  # type: ignore[no-untyped-def]
                 want = bytes_to_accept[q] - 1
                 for j in range(lo, hi):
                     child = children[j]
-                    t = transitions[q, byte_class[label[child] & 0xFFFF]]
+                    t = dfa_step(row_of, rows, q, byte_class[label[child] & 0xFFFF])
                     if t >= 0 and bytes_to_accept[t] == want:
                         top += 1
                         stack_node[top] = child
@@ -215,19 +218,21 @@ def _shortest_path_edges(  # type: ignore[no-untyped-def]
                 if (label[child] & 0xFFFF) == b:
                     top += 1
                     stack_node[top] = child
-                    stack_state[top] = transitions[q, byte_class[b]]
+                    stack_state[top] = dfa_step(row_of, rows, q, byte_class[b])
     ptr[n_states] = size
     return ptr, dst[:size].copy()
 
 
 @jit
-def _reverse_bfs(transitions, accepting, usable, path_ptr, path_dst, graph_ptr, graph_dst):  # type: ignore[no-untyped-def]
-    n_states = transitions.shape[0]
+def _reverse_bfs(  # type: ignore[no-untyped-def]
+    row_of, rows, accepting, usable, path_ptr, path_dst, graph_ptr, graph_dst
+):
+    n_states = accepting.shape[0]
     has_graph = graph_ptr.shape[0] == n_states + 1 and graph_dst.shape[0] > 0
     counts = np.zeros(n_states + 1, np.int64)
     for s in range(n_states):
         for c in usable:
-            t = transitions[s, c]
+            t = dfa_step(row_of, rows, s, c)
             if t >= 0:
                 counts[t + 1] += 1
         for k in range(path_ptr[s], path_ptr[s + 1]):
@@ -241,7 +246,7 @@ def _reverse_bfs(transitions, accepting, usable, path_ptr, path_dst, graph_ptr, 
     sources = np.empty(counts[n_states], np.int32)
     for s in range(n_states):
         for c in usable:
-            t = transitions[s, c]
+            t = dfa_step(row_of, rows, s, c)
             if t >= 0:
                 sources[fill[t]] = s
                 fill[t] += 1

@@ -7,7 +7,8 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
-from structgen.index._jit import jit
+from structgen.automata.compact import CompactTable
+from structgen.index._jit import dfa_step, jit
 from structgen.index.trie import Trie
 
 __all__ = [
@@ -29,7 +30,7 @@ NO_TARGETS = np.zeros(0, dtype=np.int32)
 
 def walk(
     trie: Trie,
-    transitions: npt.NDArray[np.int32],
+    transitions: CompactTable,
     symbol_class: npt.NDArray[np.int32],
     state: int,
     *,
@@ -44,7 +45,7 @@ def walk(
     One forward scan over the preorder arrays. For a plain mask the scan only looks for
     dead subtrees; the tokens between them are contiguous in ``token_ids`` and are set in
     runs, so a state where nearly every Llama-3 token is alive (inside a free string:
-    274,520 nodes, 123,000 tokens) takes about 0.75 ms, and one that admits a few bytes a
+    274,520 nodes, 123,000 tokens) takes about 1 ms, and one that admits a few bytes a
     few microseconds. Costs and targets need a decision per token node (about 1.8 ms
     for the full trie). Releases the GIL.
 
@@ -54,9 +55,9 @@ def walk(
         Byte trie (then ``symbol_class`` is ``class_of[:256]``) or collapsed class trie
         (then ``symbol_class`` is the identity over classes).
     transitions
-        The DFA's ``int32[n_states, n_classes]`` table, C-contiguous.
+        The DFA's compact table.
     symbol_class
-        Maps a trie symbol to a column of ``transitions``.
+        Maps a trie symbol to a class (a column of ``transitions``).
     words
         If given, ``uint32[ceil(rows / 32)]``: the bits of allowed tokens are OR-ed in
         (token ``t`` is bit ``t % 32`` of word ``t // 32``).
@@ -80,7 +81,8 @@ def walk(
             trie.token_ptr,
             trie.token_ids,
             trie.max_depth,
-            transitions,
+            transitions.row_of,
+            transitions.rows,
             symbol_class,
             state,
             words,
@@ -92,7 +94,8 @@ def walk(
         trie.token_ptr,
         trie.token_ids,
         trie.max_depth,
-        transitions,
+        transitions.row_of,
+        transitions.rows,
         symbol_class,
         state,
         costs,
@@ -105,13 +108,17 @@ def walk(
 
 @jit
 def _mask_kernel(  # type: ignore[no-untyped-def]
-    label, end, token_ptr, token_ids, max_depth, transitions, symbol_class, start, words
+    label, end, token_ptr, token_ids, max_depth, row_of, rows, symbol_class, start, words
 ):
     """Plain mask: skip dead subtrees, set the tokens between them in runs."""
-    n_classes = transitions.shape[1]
-    flat = transitions.ravel()
-    rows = np.empty(max_depth + 1, np.int64)
-    rows[0] = start * n_classes
+    n_classes = rows.shape[1]
+    flat = rows.ravel()
+    shared = row_of.shape[0] > 0
+    # Per depth, the state and where its row of offsets starts in ``flat``.
+    here = np.empty(max_depth + 1, np.int64)
+    base = np.empty(max_depth + 1, np.int64)
+    here[0] = start
+    base[0] = (row_of[start] if shared else start) * n_classes
     emit = words.shape[0] > 0
     n_nodes = label.shape[0]
     allowed = 0
@@ -120,7 +127,7 @@ def _mask_kernel(  # type: ignore[no-untyped-def]
     while i < n_nodes:
         packed = label[i]
         d = packed >> 16
-        q = flat[rows[d - 1] + symbol_class[packed & 0xFFFF]]
+        q = here[d - 1] + flat[base[d - 1] + symbol_class[packed & 0xFFFF]]
         if q < 0:
             stop = token_ptr[i]
             if emit:
@@ -131,7 +138,8 @@ def _mask_kernel(  # type: ignore[no-untyped-def]
             i = end[i]
             run = token_ptr[i]
             continue
-        rows[d] = q * n_classes
+        here[d] = q
+        base[d] = (row_of[q] if shared else q) * n_classes
         i += 1
     stop = token_ptr[n_nodes]
     if emit:
@@ -149,7 +157,8 @@ def _walk_kernel(  # type: ignore[no-untyped-def]
     token_ptr,
     token_ids,
     max_depth,
-    transitions,
+    row_of,
+    rows,
     symbol_class,
     start,
     costs,
@@ -159,10 +168,13 @@ def _walk_kernel(  # type: ignore[no-untyped-def]
     stamp,
 ):
     """Per-token decisions: cost filter, cost ceiling, distinct end states."""
-    n_classes = transitions.shape[1]
-    flat = transitions.ravel()
-    rows = np.empty(max_depth + 1, np.int64)
-    rows[0] = start * n_classes
+    n_classes = rows.shape[1]
+    flat = rows.ravel()
+    shared = row_of.shape[0] > 0
+    here = np.empty(max_depth + 1, np.int64)
+    base = np.empty(max_depth + 1, np.int64)
+    here[0] = start
+    base[0] = (row_of[start] if shared else start) * n_classes
     use_costs = costs.shape[0] > 0
     emit = words.shape[0] > 0
     collect = targets.shape[0] > 0
@@ -174,11 +186,12 @@ def _walk_kernel(  # type: ignore[no-untyped-def]
     while i < n_nodes:
         packed = label[i]
         d = packed >> 16
-        q = flat[rows[d - 1] + symbol_class[packed & 0xFFFF]]
+        q = here[d - 1] + flat[base[d - 1] + symbol_class[packed & 0xFFFF]]
         if q < 0:
             i = end[i]
             continue
-        rows[d] = q * n_classes
+        here[d] = q
+        base[d] = (row_of[q] if shared else q) * n_classes
         lo = token_ptr[i]
         hi = token_ptr[i + 1]
         if hi > lo:
@@ -204,7 +217,7 @@ def _walk_kernel(  # type: ignore[no-untyped-def]
 
 def any_token_below(
     trie: Trie,
-    transitions: npt.NDArray[np.int32],
+    transitions: CompactTable,
     symbol_class: npt.NDArray[np.int32],
     node: int,
     state: int,
@@ -217,7 +230,8 @@ def any_token_below(
             trie.end,
             trie.token_ptr,
             trie.max_depth,
-            transitions,
+            transitions.row_of,
+            transitions.rows,
             symbol_class,
             node,
             state,
@@ -227,7 +241,7 @@ def any_token_below(
 
 @jit
 def _below_kernel(  # type: ignore[no-untyped-def]
-    label, end, token_ptr, max_depth, transitions, symbol_class, node, start
+    label, end, token_ptr, max_depth, row_of, rows, symbol_class, node, start
 ):
     states = np.empty(max_depth + 1, np.int32)
     states[label[node] >> 16] = start
@@ -235,7 +249,7 @@ def _below_kernel(  # type: ignore[no-untyped-def]
     stop = end[node]
     while i < stop:
         d = label[i] >> 16
-        q = transitions[states[d - 1], symbol_class[label[i] & 0xFFFF]]
+        q = dfa_step(row_of, rows, states[d - 1], symbol_class[label[i] & 0xFFFF])
         if q < 0:
             i = end[i]
             continue

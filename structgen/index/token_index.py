@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import sys
 import threading
 from collections.abc import Sequence
 from typing import Any, NamedTuple
@@ -13,6 +14,7 @@ import numpy as np
 import numpy.typing as npt
 
 from structgen._version import __version__
+from structgen.automata.compact import CompactDFA
 from structgen.automata.dfa import ByteDFA
 from structgen.errors import GrammarLimitError
 from structgen.index.cache import DiskCache, cache_key
@@ -25,8 +27,9 @@ from structgen.index.vocabulary import Vocabulary
 
 __all__ = ["MaskEntry", "TokenIndex", "build_index"]
 
-# Bumped whenever the arrays a TokenIndex stores on disk change: old entries then miss.
-_CACHE_LAYOUT = "TokenIndex/2"
+# Bumped whenever the arrays a TokenIndex stores on disk, or the DFA arrays its key hashes
+# (the compact table since /3), change: old entries then miss.
+_CACHE_LAYOUT = "TokenIndex/3"
 
 Graph = tuple[npt.NDArray[np.int64], npt.NDArray[np.int32]]
 """Token moves as CSR: the end states of state ``s``'s tokens are ``dst[ptr[s]:ptr[s + 1]]``."""
@@ -56,8 +59,9 @@ def build_index(
     Parameters
     ----------
     grammar_or_dfa
-        A :class:`structgen.Grammar` (its ``dfa`` and ``special_tokens`` are used) or a
-        :class:`structgen.automata.ByteDFA`.
+        A :class:`structgen.Grammar` (its ``dfa`` and ``special_tokens`` are used), a
+        :class:`~structgen.automata.compact.CompactDFA` or a
+        :class:`structgen.automata.ByteDFA` (made compact).
     vocab
         The model's vocabulary.
     cache_dir
@@ -65,7 +69,7 @@ def build_index(
         and :meth:`TokenIndex.tokens_to_accept` compute, keyed by the DFA's content, the
         vocabulary fingerprint and the structgen version.
     special_tokens
-        Only with a bare ``ByteDFA``: the texts of its symbols 256, 257, ... (a grammar
+        Only with a bare DFA: the texts of its symbols 256, 257, ... (a grammar
         carries its own).
     max_cached_masks
         How many per-state masks to keep in memory (each ``ceil(embedding_rows / 32) * 4``
@@ -74,12 +78,13 @@ def build_index(
     Raises
     ------
     TypeError
-        If ``grammar_or_dfa`` is neither a grammar nor a ``ByteDFA``.
+        If ``grammar_or_dfa`` is neither a grammar nor a DFA.
     """
     dfa = getattr(grammar_or_dfa, "dfa", grammar_or_dfa)
-    if not isinstance(dfa, ByteDFA):
+    if not isinstance(dfa, (ByteDFA, CompactDFA)):
         raise TypeError(
-            f"expected a structgen.Grammar or ByteDFA, got {type(grammar_or_dfa).__name__}"
+            "expected a structgen.Grammar, ByteDFA or CompactDFA, "
+            f"got {type(grammar_or_dfa).__name__}"
         )
     if dfa is not grammar_or_dfa:
         special_tokens = tuple(getattr(grammar_or_dfa, "special_tokens", ()))
@@ -108,7 +113,7 @@ class TokenIndex:
     Every other special token and every id at or above ``vocab_size`` is never allowed.
 
     Masks are computed on first use, one trie walk each (microseconds where the grammar
-    admits a few bytes, about 0.75 ms inside a free string on Llama-3), and kept (at most
+    admits a few bytes, about 1 ms inside a free string on Llama-3), and kept (at most
     ``max_cached_masks``). The state a token leads to is not stored per state (128,000
     entries inside a string): :meth:`next_state` runs the token's bytes through the DFA,
     which takes about a microsecond. Thread-safe: walks release the GIL, caches are
@@ -117,20 +122,22 @@ class TokenIndex:
 
     def __init__(
         self,
-        dfa: ByteDFA,
+        dfa: ByteDFA | CompactDFA,
         vocab: Vocabulary,
         *,
         special_tokens: Sequence[str] = (),
         cache: DiskCache | None = None,
         max_cached_masks: int = 4096,
     ) -> None:
+        if isinstance(dfa, ByteDFA):
+            dfa = CompactDFA.from_dfa(dfa)
         self.dfa = dfa
         self.vocab = vocab
         self.special_tokens = tuple(special_tokens)
         self.n_words = (vocab.embedding_rows + 31) // 32
         self.max_cached_masks = max(1, int(max_cached_masks))
-        self._transitions = np.ascontiguousarray(dfa.transitions, dtype=np.int32)
-        self._class_of = np.ascontiguousarray(dfa.class_of, dtype=np.int32)
+        self._transitions = dfa.transitions
+        self._class_of = dfa.class_of
         self._byte_class = np.ascontiguousarray(self._class_of[:256])
         self._accepting = np.asarray(dfa.accepting, dtype=np.bool_)
         self._accepting_list: list[bool] = self._accepting.tolist()
@@ -250,15 +257,16 @@ class TokenIndex:
         generation instead of moving the DFA.
         """
         data = self._token_bytes[token_id] if 0 <= token_id < self.vocab.vocab_size else None
-        item = self._transitions.item
         if data is None:
             symbol = self._special_symbol.get(token_id)
             if symbol is None:
                 return -1
-            return int(item(state, int(self._class_of[symbol])))
+            return self._transitions[state, int(self._class_of[symbol])]
         byte_class = self._byte_class_list
+        row_of, offset = self._transitions.row_of.item, self._transitions.rows.item
+        shared = self._transitions.row_of.size > 0
         for byte in data:
-            state = item(state, byte_class[byte])
+            state += offset(row_of(state) if shared else state, byte_class[byte])
             if state < 0:
                 return -1
         return int(state)
@@ -351,9 +359,10 @@ class TokenIndex:
 
     @property
     def nbytes(self) -> int:
-        """Memory held by this index's own arrays and cached masks (the shared vocabulary
-        trie not counted: see ``trie.nbytes``)."""
-        total = self._transitions.nbytes + self._class_of.nbytes + self._accepting.nbytes
+        """Memory held by this index: its DFA (shared with the grammar), per-state lookups
+        and cached masks (the shared vocabulary trie not counted: see ``trie.nbytes``)."""
+        total = self.dfa.nbytes + self._byte_class.nbytes
+        total += sys.getsizeof(self._accepting_list) + sys.getsizeof(self._byte_class_list)
         with self._lock:
             total += sum(e.words.nbytes for e in self._masks.values())
             total += sum(e.words.nbytes for e in self._limited.values())
@@ -532,8 +541,9 @@ class TokenIndex:
                 __version__,
                 self.vocab.fingerprint,
                 json.dumps(list(self.special_tokens)),
-                repr(self._transitions.shape),
-                self._transitions.astype("<i4").tobytes(),
+                repr((self._transitions.shape, self._transitions.row_of.shape)),
+                self._transitions.row_of.astype("<i4").tobytes(),
+                self._transitions.rows.astype("<i4").tobytes(),
                 self._class_of.astype("<i4").tobytes(),
                 np.asarray(dfa.accepting, dtype=np.uint8).tobytes(),
             )

@@ -57,7 +57,7 @@ def _minimal_state_count(dfa: ByteDFA) -> int:
 
 @pytest.mark.parametrize("schema", SCHEMAS, ids=lambda s: json.dumps(s)[:40])
 def test_table_shape_and_types(schema: dict) -> None:
-    dfa = compile(schema).dfa
+    dfa = compile(schema).dfa.to_dfa()
     assert dfa.transitions.dtype == np.int32
     assert dfa.transitions.shape == (dfa.n_states, dfa.n_classes)
     assert dfa.class_of.shape == (256,)
@@ -69,14 +69,14 @@ def test_table_shape_and_types(schema: dict) -> None:
 
 @pytest.mark.parametrize("schema", SCHEMAS, ids=lambda s: json.dumps(s)[:40])
 def test_dfa_is_minimal(schema: dict) -> None:
-    dfa = compile(schema).dfa
+    dfa = compile(schema).dfa.to_dfa()
     assert _minimal_state_count(dfa) == dfa.n_states
 
 
 @pytest.mark.parametrize("schema", SCHEMAS, ids=lambda s: json.dumps(s)[:40])
 def test_dfa_is_trimmed(schema: dict) -> None:
     # Every state is reachable from the start and can still reach acceptance.
-    dfa = compile(schema).dfa
+    dfa = compile(schema).dfa.to_dfa()
     reachable = {0}
     queue = deque([0])
     while queue:
@@ -90,7 +90,7 @@ def test_dfa_is_trimmed(schema: dict) -> None:
 
 @pytest.mark.parametrize("schema", SCHEMAS, ids=lambda s: json.dumps(s)[:40])
 def test_bytes_to_accept(schema: dict) -> None:
-    dfa = compile(schema).dfa
+    dfa = compile(schema).dfa.to_dfa()
     dist = dfa.bytes_to_accept
     assert int(dist[0]) == _shortest_length(dfa)
     for s in range(dfa.n_states):

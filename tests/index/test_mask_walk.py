@@ -7,6 +7,7 @@ import pytest
 from index_helpers import bits, random_dfa, random_vocab
 
 import structgen
+from structgen.automata.compact import CompactTable
 from structgen.index import Vocabulary, build_index
 from structgen.index.collapse import collapse
 from structgen.index.masks import any_token_below, mask_reference, mask_to_ids, walk
@@ -23,9 +24,11 @@ def _end_states(vocab: Vocabulary, dfa, state: int) -> set[int]:
     return ends
 
 
+@pytest.mark.parametrize("dedupe", [True, False])
 @pytest.mark.parametrize("seed", range(25))
-def test_random_dfas_and_vocabularies(seed: int) -> None:
+def test_random_dfas_and_vocabularies(seed: int, dedupe: bool) -> None:
     dfa = random_dfa(seed, n_states=4 + seed % 9, n_classes=2 + seed % 6)
+    table = CompactTable.from_dense(dfa.transitions, dedupe=dedupe)
     vocab = random_vocab(seed)
     trie = build_trie(vocab)
     class_trie = collapse(trie, dfa.class_of[:256])
@@ -40,19 +43,19 @@ def test_random_dfas_and_vocabularies(seed: int) -> None:
             targets = np.empty(dfa.n_states, dtype=np.int32)
             stamp = np.full(dfa.n_states, -1, dtype=np.int32)
             allowed, max_cost, n_targets = walk(
-                tr, dfa.transitions, classes, state, words=words, targets=targets, stamp=stamp
+                tr, table, classes, state, words=words, targets=targets, stamp=stamp
             )
             assert np.array_equal(words, expected)
             assert allowed == len(bits(expected)) and max_cost == -1
             plain = np.zeros(n_words, dtype=np.uint32)  # the run-emitting kernel
-            assert walk(tr, dfa.transitions, classes, state, words=plain) == (allowed, -1, 0)
+            assert walk(tr, table, classes, state, words=plain) == (allowed, -1, 0)
             assert np.array_equal(plain, expected)
             assert set(targets[:n_targets].tolist()) == _end_states(vocab, dfa, state)
             assert n_targets == len(set(targets[:n_targets].tolist()))
             for limit in (-1, 1, 3):
                 limited = np.zeros(n_words, dtype=np.uint32)
                 _, ceiling, _ = walk(
-                    tr, dfa.transitions, classes, state, words=limited, costs=costs, limit=limit
+                    tr, table, classes, state, words=limited, costs=costs, limit=limit
                 )
                 want = mask_reference(
                     vocab.token_bytes,
@@ -68,9 +71,11 @@ def test_random_dfas_and_vocabularies(seed: int) -> None:
                 assert ceiling == max((int(costs[q]) for q in ends), default=-1)
 
 
+@pytest.mark.parametrize("dedupe", [True, False])
 @pytest.mark.parametrize("seed", range(10))
-def test_any_token_below_matches_brute_force(seed: int) -> None:
+def test_any_token_below_matches_brute_force(seed: int, dedupe: bool) -> None:
     dfa = random_dfa(seed, n_states=6, n_classes=3)
+    table = CompactTable.from_dense(dfa.transitions, dedupe=dedupe)
     vocab = random_vocab(seed, n_tokens=60)
     trie = build_trie(vocab)
     byte_class = dfa.class_of[:256].astype(np.int32)
@@ -92,7 +97,7 @@ def test_any_token_below_matches_brute_force(seed: int) -> None:
                 and dfa.walk(d[len(prefix) :], state) >= 0
                 for d in texts
             )
-            assert any_token_below(trie, dfa.transitions, byte_class, node, state) == expected
+            assert any_token_below(trie, table, byte_class, node, state) == expected
 
 
 def test_mask_to_ids_round_trip() -> None:
@@ -127,7 +132,7 @@ def test_llama3_masks_match_reference_on_a_real_grammar(llama3, note_grammar) ->
     assert min(inside, middle, number) >= 0
     for state in (0, inside, middle, number):
         expected = mask_reference(
-            llama3.token_bytes, dfa.transitions, dfa.class_of, state, index.n_words
+            llama3.token_bytes, dfa.transitions.dense(), dfa.class_of, state, index.n_words
         )
         # EOS ids are added by the index in accepting states only (none of these).
         assert not dfa.accepting[state]

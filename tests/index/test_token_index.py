@@ -18,7 +18,7 @@ def _expected(index: TokenIndex, state: int, costs=None, limit: int = 0) -> set[
     dfa, vocab = index.dfa, index.vocab
     words = mask_reference(
         vocab.token_bytes,
-        dfa.transitions,
+        dfa.transitions.dense(),
         dfa.class_of,
         state,
         index.n_words,
@@ -117,7 +117,7 @@ def test_build_index_takes_grammars_and_dfas_only() -> None:
     from_grammar = build_index(grammar, vocab)
     from_dfa = build_index(grammar.dfa, vocab)
     assert np.array_equal(from_grammar.mask(0), from_dfa.mask(0))
-    with pytest.raises(TypeError, match="Grammar or ByteDFA"):
+    with pytest.raises(TypeError, match="Grammar, ByteDFA or CompactDFA"):
         build_index({"enum": ["yes"]}, vocab)
 
 
