@@ -531,7 +531,8 @@ class _Builder:
     # -- objects --------------------------------------------------------------------
     def _ObjectNode(self, node: ir.ObjectNode, src: int, dst: int) -> None:
         """Declared members in order, then extras. A state is (members written, saturated
-        at the largest bound; names whose presence a later dependency still asks about):
+        at the largest bound; names whose presence a later dependency or the presence rule
+        still asks about):
         with no bounds and no dependencies that is just "none yet" / "some"."""
         opened = self.new()
         self.punct(src, opened, "{")
@@ -565,9 +566,11 @@ class _Builder:
         members: dict[tuple[int, frozenset[str]], int] = {}
         present = frozenset((prop.name,))
         for (count, names), state in states.items():
-            if not prop.required and rules.may_skip(prop.name, names):
+            if (not prop.required and rules.may_skip(prop.name, names)
+                    and rules.admits(index, names)):
                 self.nfa.epsilon(state, self._state(after, (count, names & live)))
-            if isinstance(prop.value, ir.Never) or not rules.may_write(prop.name, names, count):
+            if (isinstance(prop.value, ir.Never) or not rules.may_write(prop.name, names, count)
+                    or not rules.admits(index, names | present)):
                 continue
             key = (rules.step(count), (names | present) & live)
             if key not in members:
@@ -683,7 +686,8 @@ class _Builder:
 
 
 class _ObjectRules:
-    """An object's counting bounds and dependencies, as checks on builder states."""
+    """An object's counting bounds, dependencies and presence rule, as checks on builder
+    states."""
 
     def __init__(self, node: ir.ObjectNode) -> None:
         self.cap = node.max_properties
@@ -704,6 +708,18 @@ class _ObjectRules:
                 self.needed_by.setdefault(b, set()).add(a)
             early, late = sorted((a, b), key=position.__getitem__)
             spans.append((position[early], position[late], early))
+        # The presence rule's names stay live up to the last of them. prefixes[i]: the
+        # sets of those names decided by position i that some allowed set extends, so a
+        # state is dropped as soon as no completion can satisfy the rule.
+        self.asked: frozenset[str] = frozenset()
+        self.prefixes: dict[int, set[frozenset[str]]] = {}
+        if node.presence is not None and node.presence.names:
+            self.asked = frozenset(node.presence.names)
+            last = max(position[n] for n in self.asked)
+            spans += [(position[n], last, n) for n in self.asked]
+            for name in self.asked:
+                decided = frozenset(n for n in self.asked if position[n] <= position[name])
+                self.prefixes[position[name]] = {a & decided for a in node.presence.allowed}
         for i in range(len(node.properties)):
             self.live_after.append(frozenset(n for lo, hi, n in spans if lo <= i < hi))
 
@@ -718,6 +734,11 @@ class _ObjectRules:
 
     def may_skip(self, name: str, written: frozenset[str]) -> bool:
         return not (self.needed_by.get(name, set()) & written)
+
+    def admits(self, index: int, written: frozenset[str]) -> bool:
+        """Whether the presence rule can still hold once member ``index`` is decided."""
+        prefixes = self.prefixes.get(index)
+        return prefixes is None or written & self.asked in prefixes
 
 
 def _value_classes(node: ir.Node) -> dict[Any, ir.Literal]:

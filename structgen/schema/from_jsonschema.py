@@ -6,7 +6,7 @@ import json
 import math
 import re
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from itertools import product
 from typing import Any, Literal
@@ -39,7 +39,9 @@ _ARRAY_KEYS = {"items", "prefixItems", "additionalItems", "minItems", "maxItems"
                "uniqueItems", "contains", "minContains", "maxContains", "unevaluatedItems"}
 _STRING_KEYS = {"minLength", "maxLength", "pattern", "format"}
 _NUMBER_KEYS = {"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf"}
-_POST_VALIDATED = {k for k, (_, status, _) in KEYWORDS.items() if status == "post-validated"}
+# `not` and `if` too: those that are no presence rule are checked after generation.
+_POST_VALIDATED = {k for k, (_, status, _) in KEYWORDS.items()
+                   if status == "post-validated"} | {"not", "if"}
 _MAX_UNION = 256
 _MAX_DEPTH = 64  # nested subschemas; well inside Python's recursion limit
 # Nested JSON values anywhere in the document (enum values included): jsonschema's
@@ -53,6 +55,10 @@ _MAX_COUNTED_STATES = 4096
 _MAX_DEPENDENCY_NAMES = 12
 # uniqueItems over literal items tracks the set of values used: 2**n subsets.
 _MAX_UNIQUE_VALUES = 12
+# Presence rules (anyOf/oneOf/not/if over `required`) are tabulated over 2**n name sets.
+_MAX_PRESENCE_NAMES = 12
+# Keywords of a presence schema that carry no constraint there.
+_PRESENCE_IGNORED = {"$defs", "definitions", "then", "else"}
 _DEPENDENCY_KEYWORDS = ("dependentRequired", "dependentSchemas", "dependencies")
 # Keywords a dependent schema may hold (besides annotations) and still be enforced.
 _DEPENDENT_SCHEMA_KEYS = {"required", "properties", "type"}
@@ -112,6 +118,11 @@ class _Flat:
     # (name, names required when it is present); (name, keyword, schema applying then)
     dependent_required: list[tuple[str, list[str]]] = field(default_factory=list)
     dependent_schemas: list[tuple[str, str, Ref]] = field(default_factory=list)
+    # (keyword, schema holding it) for `not` and `if`: enforced as presence rules when
+    # they only ask which names are present.
+    conditions: list[tuple[str, Ref]] = field(default_factory=list)
+    # (pointer, keyword, formula) of the presence rules, once worked out.
+    presence: list[tuple[str, str, Any]] | None = None
     min_length: int = 0
     max_length: int | None = None
     patterns: list[str] = field(default_factory=list)
@@ -423,21 +434,23 @@ class _Normalizer:
                 )
         for keyword in schema:
             if keyword in _POST_VALIDATED:
-                self._post_validated(flat, schema, keyword, pointer)
+                self._post_validated(flat, schema, keyword, (schema, base, pointer))
         self._merge_type(flat, schema, pointer)
         self._merge_numbers(flat, schema, pointer)
         self._merge_strings(flat, schema, pointer)
         self._merge_arrays(flat, schema, base, pointer)
         self._merge_objects(flat, schema, base, pointer)
 
-    def _post_validated(self, flat: _Flat, schema: dict, keyword: str, pointer: str) -> None:
+    def _post_validated(self, flat: _Flat, schema: dict, keyword: str, owner: Ref) -> None:
         if keyword == "if" and "then" not in schema and "else" not in schema:
             return
         if keyword == "not" and schema["not"] is False:
             return
         if keyword == "minContains" and schema[keyword] == 0:
             return
-        flat.deferred.append((f"{pointer}/{keyword}", keyword))
+        if keyword in ("not", "if"):
+            flat.conditions.append((keyword, owner))
+        flat.deferred.append((f"{owner[2]}/{keyword}", keyword))
 
     def _merge_type(self, flat: _Flat, schema: dict, pointer: str) -> None:
         types = schema.get("type")
@@ -665,7 +678,9 @@ class _Normalizer:
                 self.active[key] -= 1
 
     def _combined(self, flat: _Flat) -> ir.Node:
-        groups = [(g, False) for g in flat.any_of] + [(g, True) for g in flat.one_of]
+        kept = set() if flat.enum is not None else {p for p, _, _ in self._presence(flat)}
+        groups = [(g, False) for g in flat.any_of if _group_pointer(g) not in kept]
+        groups += [(g, True) for g in flat.one_of if _group_pointer(g) not in kept]
         if not groups or flat.enum is not None:
             # A finite enum is filtered by validating each value against every source,
             # anyOf/oneOf included: exact, whatever the options.
@@ -678,45 +693,84 @@ class _Normalizer:
                 f"{flat.pointer or '/'}: anyOf/oneOf combinations exceed {_MAX_UNION}",
                 limit="union_size", reached=combos,
             )
-        for group, exclusive in groups:
-            if exclusive and len(group) > 1:
-                self._check_disjoint(group, flat.pointer)
-        options: list[ir.Node] = []
-        for choice in product(*(g for g, _ in groups)):
-            option = _Flat(pointer=flat.pointer)
-            for source in flat.sources:
-                stripped = {k: v for k, v in source[0].items()
-                            if k not in ("anyOf", "oneOf", "allOf", "$ref")}
-                self._merge(option, (stripped, source[1], source[2]), depth=0)
-            # allOf members' own anyOf/oneOf were collected in `flat`; sources above
-            # carry their non-combinator keywords.
-            for sub in choice:
-                self._merge(option, sub, depth=0)
+        built: list[tuple[tuple[int, ...], ir.Node]] = []
+        for indices in product(*(range(len(g)) for g, _ in groups)):
+            choice = tuple(g[i] for (g, _), i in zip(groups, indices, strict=True))
+            option = self._option(flat, choice, kept)
             if option.never:
                 continue
             fresh = [k for k in option.ref_keys if k not in flat.ref_keys]
             for key in fresh:
                 self.active[key] = self.active.get(key, 0) + 1
             try:
-                if option.any_of or option.one_of:
-                    options.append(self.node((
+                if any(_group_pointer(g) not in kept for g in option.any_of + option.one_of):
+                    built.append((indices, self.node((
                         {"allOf": [s[0] for s in option.sources]}, choice[0][1], flat.pointer
-                    )))
+                    ))))
                 else:
-                    options.append(self._typed(option))
+                    built.append((indices, self._typed(option)))
             finally:
                 for key in fresh:
                     self.active[key] -= 1
-        return ir.union(options)
+        for position, (group, exclusive) in enumerate(groups):
+            if exclusive and len(group) > 1:
+                self._check_disjoint(flat, group, position, built)
+        return ir.union([node for _, node in built])
 
-    def _check_disjoint(self, group: list[Ref], pointer: str) -> None:
-        nodes = [self.node(ref) for ref in group]
-        for i in range(len(nodes)):
-            for j in range(i + 1, len(nodes)):
-                if not _disjoint(nodes[i], nodes[j]):
+    def _option(self, flat: _Flat, choice: tuple[Ref, ...], kept: set[str]) -> _Flat:
+        """``flat``'s own keywords with one option of each group merged in. allOf members'
+        anyOf/oneOf were collected in ``flat``; its sources carry their other keywords,
+        and the groups in ``kept`` (presence rules, which each option enforces)."""
+        option = _Flat(pointer=flat.pointer)
+        for source in flat.sources:
+            stripped = {k: v for k, v in source[0].items()
+                        if k not in ("anyOf", "oneOf", "allOf", "$ref")
+                        or f"{source[2]}/{k}" in kept}
+            self._merge(option, (stripped, source[1], source[2]), depth=0)
+        for sub in choice:
+            self._merge(option, sub, depth=0)
+        return option
+
+    def _within(self, flat: _Flat, ref: Ref) -> ir.Node:
+        """Option ``ref`` with the object's own keywords (its other groups left out: they
+        only narrow it)."""
+        option = self._option(flat, (ref,), set())
+        if option.never:
+            return ir.Never()
+        fresh = [k for k in option.ref_keys if k not in flat.ref_keys]
+        for key in fresh:
+            self.active[key] = self.active.get(key, 0) + 1
+        try:
+            if option.any_of or option.one_of:
+                return self.node(({"allOf": [s[0] for s in option.sources]}, ref[1],
+                                  flat.pointer))
+            return self._typed(option)
+        finally:
+            for key in fresh:
+                self.active[key] -= 1
+
+    def _check_disjoint(
+        self, flat: _Flat, group: list[Ref], position: int,
+        built: list[tuple[tuple[int, ...], ir.Node]],
+    ) -> None:
+        """Exactly-one holds when nothing a built option writes meets another option of the
+        group. The other side is built as JSON Schema reads it (`spec_faithful`: undeclared
+        names allowed, no inferred types), so that values the default grammar leaves out
+        (an option alone would leave out the object's other names) hide no overlap."""
+        saved = self.options
+        self.options = replace(saved, spec_faithful=True)
+        try:
+            wide = [self._within(flat, ref) for ref in group]
+        finally:
+            self.options = saved
+        for indices, node in built:
+            i = indices[position]
+            for j, other in enumerate(wide):
+                if j != i and not _disjoint(node, other):
                     self.unsupported(
-                        f"{pointer}/oneOf", "oneOf",
-                        f"options {i} and {j} may overlap, so exactly-one cannot be enforced",
+                        f"{flat.pointer}/oneOf", "oneOf",
+                        f"options {min(i, j)} and {max(i, j)} may overlap, so exactly-one "
+                        "cannot be enforced",
                     )
                     return
 
@@ -728,8 +782,18 @@ class _Normalizer:
                 types = inferred
         if flat.enum is not None:
             return self._enum(flat, types)
+        presence = self._presence(flat)
+        handled = {pointer for pointer, _, _ in presence}
         for pointer, keyword in flat.deferred:
-            self.unsupported(pointer, keyword, "not expressible in the grammar")
+            if pointer not in handled:
+                self.unsupported(pointer, keyword, "not expressible in the grammar")
+        for group, keyword in [(g, "anyOf") for g in flat.any_of] + [(g, "oneOf") for g in
+                                                                     flat.one_of]:
+            if _group_pointer(group) not in handled:  # a presence rule in the parent only
+                self.unsupported(_group_pointer(group), keyword,
+                                 "options are not presence rules here")
+        if presence and not _holds(("all", tuple(f for _, _, f in presence)), None):
+            types &= {"object"}
         options: list[ir.Node] = []
         if "null" in types:
             options.append(ir.Literal.of([None]))
@@ -744,7 +808,7 @@ class _Normalizer:
         if "array" in types:
             options.append(self._array(flat))
         if "object" in types:
-            options.append(self._object(flat))
+            options.append(self._object(flat, presence))
         return ir.union(options)
 
     def _enum(self, flat: _Flat, types: set[str]) -> ir.Node:
@@ -898,14 +962,15 @@ class _Normalizer:
             return False
         return True
 
-    def _object(self, flat: _Flat) -> ir.Node:
+    def _object(self, flat: _Flat, presence: list[tuple[str, str, Any]]) -> ir.Node:
         names_filter = self._property_names(flat)
         properties: list[ir.Property] = []
         declared = dict(flat.props)
         pairs, forbidden = self._dependency_pairs(flat, declared)
         required = _required_closure(flat.required, pairs)
         pairs = [(a, b) for a, b in pairs if b not in required]
-        for name in [*required, *(n for pair in pairs for n in pair), *forbidden]:
+        asked = [n for _, _, formula in presence for n in _asked(formula)]
+        for name in [*required, *(n for pair in pairs for n in pair), *forbidden, *asked]:
             if name not in declared:
                 declared[name] = self._undeclared(flat, name)
         for name, refs in declared.items():
@@ -917,9 +982,123 @@ class _Normalizer:
                 return ir.Never()
             properties.append(ir.Property(name, value, name in required))
         extras = self._extras(flat, tuple(declared))
+        rule = self._presence_rule(presence, properties)
+        if rule is not None and not rule.allowed:
+            return ir.Never()
         node = ir.ObjectNode(tuple(properties), extras,
-                             dependencies=self._tracked(flat.pointer, pairs))
+                             dependencies=self._tracked(flat.pointer, pairs), presence=rule)
         return self._counted(flat, node)
+
+    def _presence(self, flat: _Flat) -> list[tuple[str, str, Any]]:
+        """The flat's presence rules, as (pointer, keyword, formula): `oneOf` groups, `not`
+        and `if` whose schemas only ask which names are present, and such `anyOf` groups
+        when another rule is tracked anyway (alone, the union of objects is exact)."""
+        if flat.presence is not None:
+            return flat.presence
+        found: list[tuple[str, str, Any]] = []
+        for keyword, (schema, base, pointer) in flat.conditions:
+            keys = ("not",) if keyword == "not" else ("if", "then", "else")
+            if not _presence_shaped({k: schema[k] for k in keys if k in schema}):
+                continue
+            if keyword == "not":
+                formula = self._formula(flat, (schema["not"], base, f"{pointer}/not"))
+                if formula is not None:
+                    found.append((f"{pointer}/not", keyword, ("not", formula)))
+            else:
+                parts = [self._formula(flat, (schema.get(k, True), base, f"{pointer}/{k}"))
+                         for k in ("if", "then", "else")]
+                if None not in parts:
+                    found.append((f"{pointer}/if", keyword, ("if", *parts)))
+        for keyword, groups in (("oneOf", flat.one_of), ("anyOf", flat.any_of)):
+            if keyword == "anyOf" and not found:
+                break
+            for group in groups:
+                if not all(_presence_shaped(ref[0]) for ref in group):
+                    continue
+                options = [self._formula(flat, ref) for ref in group]
+                if None not in options:
+                    kind = "one" if keyword == "oneOf" else "any"
+                    found.append((_group_pointer(group), keyword, (kind, tuple(options))))
+        flat.presence = found
+        return found
+
+    def _formula(self, flat: _Flat, ref: Ref) -> Any:
+        """``ref`` as a formula over present names (None: it asks about more than that).
+        Nodes: ("req", names), ("obj",), ("not", f), ("all"|"any"|"one", fs), ("if", c, t,
+        e); `properties` count only when they restate what ``flat`` already says."""
+        schema, base, pointer = ref
+        if isinstance(schema, bool):
+            return ("all", ()) if schema else ("any", ())
+        if not isinstance(schema, dict) or "$ref" in schema:
+            return None
+        parts: list[Any] = []
+        for key, value in schema.items():
+            at = f"{pointer}/{key}"
+            if key not in KEYWORDS or key in _PRESENCE_IGNORED:
+                continue
+            if key == "required":
+                parts.append(("req", tuple(value)))
+            elif key == "type":
+                if value not in ("object", ["object"]):
+                    return None
+                parts.append(("obj",))
+            elif key == "properties":
+                for name, sub in value.items():
+                    narrowed = self._narrowed(flat, name, (sub, base, f"{at}/{_escape(name)}"))
+                    if narrowed is None:
+                        return None
+                    if narrowed:  # `false`: an object must lack the name
+                        parts.append(("not", ("all", (("obj",), ("req", (name,))))))
+            elif key in ("not", "if"):
+                subs = [self._formula(flat, (schema.get(k, True), base, f"{pointer}/{k}"))
+                        for k in (("not",) if key == "not" else ("if", "then", "else"))]
+                if None in subs:
+                    return None
+                parts.append((key, *subs))
+            elif key in ("allOf", "anyOf", "oneOf"):
+                subs = [self._formula(flat, (v, base, f"{at}/{i}")) for i, v in enumerate(value)]
+                if None in subs:
+                    return None
+                parts.append((key[:3].lower(), tuple(subs)))
+            else:
+                return None
+        return ("all", tuple(parts))
+
+    def _narrowed(self, flat: _Flat, name: str, sub: Ref) -> bool | None:
+        """False: ``sub`` holds of every value the object allows ``name`` (it restates);
+        True: it is ``false``; None: otherwise, which asks more than presence. (A node
+        for ``sub`` merged in that is empty would not do: by default the merge may
+        infer a narrower type than ``sub`` has.)"""
+        if sub[0] is False:
+            return True
+        refs = flat.props.get(name) or self._undeclared(flat, name)
+        same = self._subnode(refs, sub[2]) == self._subnode([*refs, sub], sub[2])
+        return False if same else None
+
+    def _presence_rule(
+        self, presence: list[tuple[str, str, Any]], properties: list[ir.Property]
+    ) -> ir.Presence | None:
+        """The presence rules tabulated over the optional names they ask about (required
+        names are present, names with no possible value absent); None when they always
+        hold or, reported unsupported, ask about too many names."""
+        if not presence:
+            return None
+        formula = ("all", tuple(f for _, _, f in presence))
+        asked = _asked(formula)
+        always = frozenset(p.name for p in properties if p.required)
+        free = [p.name for p in properties if p.name in asked and not p.required
+                and not isinstance(p.value, ir.Never)]
+        if len(free) > _MAX_PRESENCE_NAMES:
+            pointer, keyword, _ = presence[0]
+            self.unsupported(pointer, keyword, f"a presence rule over {len(free)} properties "
+                             f"(at most {_MAX_PRESENCE_NAMES} are tracked)")
+            return None
+        subsets = [frozenset(n for i, n in enumerate(free) if mask >> i & 1)
+                   for mask in range(1 << len(free))]
+        allowed = frozenset(s for s in subsets if _holds(formula, always | s))
+        if len(allowed) == len(subsets):
+            return None
+        return ir.Presence(tuple(free), allowed)
 
     def _undeclared(self, flat: _Flat, name: str) -> list[Ref]:
         """The schemas an undeclared name's value meets (its patterns, else additional)."""
@@ -998,7 +1177,7 @@ class _Normalizer:
                              f"counting to {top} over {len(node.properties)} declared "
                              "properties needs too many states")
             return node
-        return ir.ObjectNode(node.properties, node.extras, low, high, node.dependencies)
+        return replace(node, min_properties=low, max_properties=high)
 
     def _property_names(self, flat: _Flat) -> Any:
         if not flat.property_names:
@@ -1098,6 +1277,64 @@ def _required_closure(required: dict[str, None], pairs: list[tuple[str, str]]) -
                 closure[b] = None
                 grew = True
     return closure
+
+
+def _group_pointer(group: list[Ref]) -> str:
+    """Where an anyOf/oneOf list is, from its first option's pointer."""
+    return group[0][2].rsplit("/", 1)[0]
+
+
+def _presence_shaped(schema: Any) -> bool:
+    """Whether ``schema`` uses only keywords a presence formula reads: checked before any
+    node is built for its `properties`."""
+    if isinstance(schema, bool):
+        return True
+    if not isinstance(schema, dict) or "$ref" in schema:
+        return False
+    for key, value in schema.items():
+        if key not in KEYWORDS or key in _PRESENCE_IGNORED or key in ("required",
+                                                                      "properties"):
+            continue
+        if key == "type":
+            if value not in ("object", ["object"]):
+                return False
+        elif key in ("not", "if"):
+            if not _presence_shaped(value):
+                return False
+        elif key in ("anyOf", "oneOf", "allOf"):
+            if not all(map(_presence_shaped, value)):
+                return False
+        else:
+            return False
+    return all(_presence_shaped(schema.get(k, True)) for k in ("then", "else"))
+
+
+def _holds(formula: Any, present: frozenset[str] | None) -> bool:
+    """Whether a presence formula holds of an object with ``present`` names (None: of a
+    value that is not an object, which every `required` accepts)."""
+    kind = formula[0]
+    if kind == "req":
+        return present is None or set(formula[1]) <= present
+    if kind == "obj":
+        return present is not None
+    if kind == "not":
+        return not _holds(formula[1], present)
+    if kind == "if":
+        return _holds(formula[2] if _holds(formula[1], present) else formula[3], present)
+    results = [_holds(f, present) for f in formula[1]]
+    if kind == "all":
+        return all(results)
+    if kind == "any":
+        return any(results)
+    return sum(results) == 1
+
+
+def _asked(formula: Any) -> dict[str, None]:
+    """The names a presence formula asks about, in first-mention order."""
+    if formula[0] == "req":
+        return dict.fromkeys(formula[1])
+    subs = formula[1] if formula[0] in ("all", "any", "one") else formula[1:]
+    return {n: None for f in subs for n in _asked(f)}
 
 
 def _applicable(name: str, patterns: dict[str, Ref], extra: Ref | None) -> list[Ref]:

@@ -115,12 +115,22 @@ class ExtraProperties(Node):
 
 
 @dataclass(frozen=True, slots=True)
+class Presence:
+    """Which of ``names`` may be present together: ``allowed`` holds each valid set of
+    present names. ``oneOf``/``anyOf``/``not``/``if`` over ``required`` compile to it."""
+
+    names: tuple[str, ...]
+    allowed: frozenset[frozenset[str]]
+
+
+@dataclass(frozen=True, slots=True)
 class ObjectNode(Node):
     """Declared members in declared order, then any number of ``extras``.
 
     ``min_properties``/``max_properties`` bound the number of members written, extras
     included. Each ``(a, b)`` of ``dependencies`` means "if ``a`` is present, so is
-    ``b``"; both are names of declared ``properties`` (extras never use them).
+    ``b``"; both are names of declared ``properties`` (extras never use them), as are
+    the names of ``presence``.
     """
 
     properties: tuple[Property, ...] = ()
@@ -128,6 +138,7 @@ class ObjectNode(Node):
     min_properties: int = 0
     max_properties: int | None = None
     dependencies: tuple[tuple[str, str], ...] = ()
+    presence: Presence | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,10 +25,13 @@ KEYWORDS: dict[str, tuple[str, Status, str]] = {
     "$defs": ("Core", "enforced", "also draft-07 `definitions`"),
     "allOf": ("Core", "enforced", "merged keyword by keyword"),
     "anyOf": ("Core", "enforced", ""),
-    "oneOf": ("Core", "partial", "as `anyOf` when the options are provably disjoint, "
-              "otherwise unsupported"),
-    "not": ("Core", "post-validated", ""),
-    "if": ("Core", "post-validated", "with `then`/`else`"),
+    "oneOf": ("Core", "partial", "as a presence rule when the options only ask which "
+              "names are present (at most 12 names); as `anyOf` when the options, merged "
+              "with the object's own keywords, are provably disjoint; otherwise unsupported"),
+    "not": ("Core", "partial", "when it only asks which names are present (a presence "
+            "rule); otherwise unsupported"),
+    "if": ("Core", "partial", "with `then`/`else`: when all three only ask which names are "
+           "present (a presence rule); otherwise unsupported"),
     "nullable": ("Core", "enforced", "OpenAPI 3.0 spelling"),
     "$dynamicRef": ("Core", "unsupported", "remote or dynamic scopes"),
     "$recursiveRef": ("Core", "unsupported", ""),

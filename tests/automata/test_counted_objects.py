@@ -1,8 +1,10 @@
-"""Object bounds, dependencies and unique literal items in the byte automaton, checked
-against brute force over every subset of members (direct and reference construction)."""
+"""Object bounds, dependencies, presence rules and unique literal items in the byte
+automaton, checked against brute force over every subset of members (direct and reference
+construction)."""
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 import random
@@ -31,6 +33,9 @@ def _random_object(rng: random.Random) -> ir.ObjectNode:
 def _valid(node: ir.ObjectNode, members: dict[str, int]) -> bool:
     if any(p.required and p.name not in members for p in node.properties):
         return False
+    rule = node.presence
+    if rule is not None and frozenset(n for n in rule.names if n in members) not in rule.allowed:
+        return False
     if any(a in members and b not in members for a, b in node.dependencies):
         return False
     high = node.max_properties
@@ -48,10 +53,22 @@ def _documents(node: ir.ObjectNode) -> list[dict[str, int]]:
     return out
 
 
+def _with_presence(rng: random.Random) -> ir.ObjectNode:
+    """A random object with a random presence rule over some of its names."""
+    node = _random_object(rng)
+    names = tuple(rng.sample(NAMES, rng.randrange(1, len(NAMES) + 1)))
+    subsets = [frozenset(c) for n in range(len(names) + 1)
+               for c in itertools.combinations(names, n)]
+    allowed = frozenset(s for s in subsets if rng.random() < 0.4)
+    return dataclasses.replace(node, presence=ir.Presence(names, allowed))
+
+
 @pytest.mark.parametrize("seed", range(40))
 @pytest.mark.parametrize("direct", [True, False])
-def test_objects_match_brute_force(seed: int, direct: bool) -> None:
-    node = _random_object(random.Random(seed))
+@pytest.mark.parametrize("presence", [False, True])
+def test_objects_match_brute_force(seed: int, direct: bool, presence: bool) -> None:
+    rng = random.Random(seed)
+    node = _with_presence(rng) if presence else _random_object(rng)
     dfa = build_dfa(node, BuildOptions(), direct=direct)
     for members in _documents(node):
         text = json.dumps(members).encode()

@@ -1,6 +1,7 @@
 """Differential checks of the counted keywords (min/maxProperties, dependencies,
-uniqueItems) against jsonschema: valid instances are accepted, random values are judged as
-jsonschema judges them, and random walks of the automaton only write valid documents."""
+uniqueItems, presence rules) against jsonschema: valid instances are accepted, random
+values are judged as jsonschema judges them, and random walks of the automaton only write
+valid documents."""
 
 from __future__ import annotations
 
@@ -50,6 +51,21 @@ SCHEMAS: dict[str, Any] = {
         "properties": {"a": INT, "b": INT, "c": INT},
         "additionalProperties": False,
         "dependencies": {"a": ["b"], "c": {"required": ["a"]}},
+        "minProperties": 1,
+    },
+    "presence_one_of": {
+        "type": "object",
+        "properties": {"shape": {"type": "string", "maxLength": 2}, "r": INT, "l": INT,
+                       "w": INT},
+        "required": ["shape"], "additionalProperties": False,
+        "oneOf": [{"required": ["r"]}, {"required": ["l", "w"]}],
+    },
+    "presence_not_if": {
+        "type": ["object", "null"],
+        "properties": {"a": INT, "b": {"type": "boolean"}},
+        "patternProperties": {"^x": {"type": "null"}},
+        "not": {"required": ["a", "x1"]},
+        "if": {"required": ["b"]}, "then": {"anyOf": [{"required": ["a"]}, {"required": ["x"]}]},
         "minProperties": 1,
     },
     "unique": {
