@@ -12,7 +12,12 @@ from structgen.automata.compose import NotDeterministic, Part, compose
 from structgen.automata.determinize import limit_error
 from structgen.automata.dfa import ByteDFA, finish, from_nfa
 from structgen.automata.nfa import NFA, byte_mask
-from structgen.automata.numbers import add_decimal_range, add_integer_range, add_multiple_of
+from structgen.automata.numbers import (
+    add_decimal_multiple,
+    add_decimal_range,
+    add_integer_range,
+    add_multiple_of,
+)
 from structgen.automata.regex import add_branches
 from structgen.automata.utf8 import ANY_CHAR, Lowerer, add_chars, normalize
 from structgen.errors import GrammarLimitError, UnsupportedSchemaError
@@ -318,28 +323,49 @@ class _Builder:
         if both is not None:
             both.embed(self.nfa, src, dst)
 
+    def _decimal_multiple(self, node: ir.NumberNode, src: int, dst: int) -> None:
+        """Plain decimals (no exponent: every multiple has such a spelling) in the bounds
+        that are multiples of ``node.multiple_of``."""
+        assert node.multiple_of is not None
+        _sign, digits, exponent = node.multiple_of.as_tuple()
+        assert isinstance(exponent, int)
+        m, k = int("".join(map(str, digits))) * 10 ** max(exponent, 0), max(-exponent, 0)
+        while m % 10 == 0 and k > 0:  # keep k least: 0.50 is 5 * 10**-1
+            m, k = m // 10, k - 1
+        states = m * (k + 2 if k else 1) + 4  # k = 0: the remainders, then ".0*"
+        if states > self.options.state_budget:
+            raise GrammarLimitError(
+                f"multipleOf {node.multiple_of} needs {states} states (remainder by "
+                "fraction position)", limit="state_budget", reached=states,
+            )
+        unbounded = node.minimum is None and node.maximum is None
+        if unbounded:
+            add_decimal_multiple(self.nfa, src, dst, m, k)
+            return
+        parts = []
+        for build in (
+            lambda n, s, e: _plain_number_range(n, s, e, node, Lowerer(n)),
+            lambda n, s, e: add_decimal_multiple(n, s, e, m, k),
+        ):
+            sub = self._sub_nfa()
+            s, e = sub.state(), sub.state()
+            build(sub, s, e)
+            parts.append(from_nfa(sub, s, e, n_symbols=self.n_symbols,
+                                  max_states=self.working_budget))
+        if parts[0] is None or parts[1] is None:
+            return
+        both = parts[0].intersect(parts[1], max_states=self.working_budget)
+        if both is not None:
+            both.embed(self.nfa, src, dst)
+
     def _NumberNode(self, node: ir.NumberNode, src: int, dst: int) -> None:
+        if node.multiple_of is not None:
+            self._decimal_multiple(node, src, dst)
+            return
         lo, hi = node.minimum, node.maximum
-        lo_ex, hi_ex = node.exclusive_minimum, node.exclusive_maximum
         exponent = r"[eE][+-]?[0-9]+"
         unbounded = lo is None and hi is None
-        # Non-negative side: [max(lo, 0), hi].
-        if hi is None or hi > 0 or (hi == 0 and not hi_ex):
-            if lo is None or lo < 0:
-                a, a_ex = Decimal(0), False
-            else:
-                a, a_ex = lo, lo_ex
-            add_decimal_range(self.nfa, src, dst, a, hi, a_ex, hi_ex, lowerer=self.lowerer)
-        # Negative side: -[|min(hi,0)|, |lo|].
-        if lo is None or lo < 0 or (lo == 0 and not lo_ex):
-            if hi is None or hi > 0:
-                b, b_ex = Decimal(0), False
-            else:
-                b, b_ex = -hi, hi_ex
-            neg = self.new()
-            self.text(src, neg, b"-")
-            top = None if lo is None else -lo
-            add_decimal_range(self.nfa, neg, dst, b, top, b_ex, lo_ex, lowerer=self.lowerer)
+        _plain_number_range(self.nfa, src, dst, node, self.lowerer)
         # Exponent forms: only where a whole sign half lies inside the bounds.
         positive_ok = hi is None and (lo is None or lo <= 0)
         negative_ok = lo is None and (hi is None or hi >= 0)
@@ -813,3 +839,27 @@ def _chars_text(nfa: NFA, src: int, dst: int, text: str, lowerer: Lowerer) -> No
         cur = nxt
     if not text:
         nfa.epsilon(src, dst)
+
+
+def _plain_number_range(nfa: NFA, src: int, dst: int, node: ir.NumberNode,
+                        lowerer: Lowerer) -> None:
+    """Numbers in the node's bounds written ``-?I(.F)?`` (no exponent)."""
+    lo, hi = node.minimum, node.maximum
+    lo_ex, hi_ex = node.exclusive_minimum, node.exclusive_maximum
+    # Non-negative side: [max(lo, 0), hi].
+    if hi is None or hi > 0 or (hi == 0 and not hi_ex):
+        if lo is None or lo < 0:
+            a, a_ex = Decimal(0), False
+        else:
+            a, a_ex = lo, lo_ex
+        add_decimal_range(nfa, src, dst, a, hi, a_ex, hi_ex, lowerer=lowerer)
+    # Negative side: -[|min(hi,0)|, |lo|].
+    if lo is None or lo < 0 or (lo == 0 and not lo_ex):
+        if hi is None or hi > 0:
+            b, b_ex = Decimal(0), False
+        else:
+            b, b_ex = -hi, hi_ex
+        neg = nfa.state()
+        nfa.edge(src, 1 << ord("-"), neg)
+        top = None if lo is None else -lo
+        add_decimal_range(nfa, neg, dst, b, top, b_ex, lo_ex, lowerer=lowerer)

@@ -11,7 +11,7 @@ from structgen.automata.regex import add_branches
 from structgen.automata.utf8 import Lowerer
 from structgen.schema.patterns import parse_ecma
 
-__all__ = ["add_decimal_range", "add_integer_range", "add_multiple_of"]
+__all__ = ["add_decimal_multiple", "add_decimal_range", "add_integer_range", "add_multiple_of"]
 
 _DIGIT = byte_mask(0x30, 0x39)
 _NONZERO = byte_mask(0x31, 0x39)
@@ -237,3 +237,45 @@ def add_multiple_of(nfa: NFA, src: int, dst: int, divisor: int) -> None:
         for d in range(10):
             nfa.edge(rem[r], 1 << (0x30 + d), rem[(r * 10 + d) % divisor])
     nfa.epsilon(rem[0], dst)
+
+
+def add_decimal_multiple(nfa: NFA, src: int, dst: int, m: int, k: int) -> None:
+    """Numbers ``-?(0|[1-9][0-9]*)(\\.[0-9]+)?`` that are multiples of ``m * 10**-k`` (k >= 0).
+
+    ``I.F`` is such a multiple iff no digit of ``F`` past position ``k`` is non-zero and
+    ``I * 10**k + F`` (``F`` padded to ``k`` digits) is divisible by ``m``; states track
+    the remainder mod ``m`` and the fraction position (at most ``k``), then only zeros.
+    """
+    start = nfa.state()
+    nfa.epsilon(src, start)
+    minus = nfa.state()
+    nfa.edge(src, 1 << ord("-"), minus)
+    nfa.epsilon(minus, start)
+    whole = [nfa.state() for _ in range(m)]  # integer part read, remainder r
+    dot = [nfa.state() for _ in range(m)]  # '.' read after an integer part of remainder r
+    # frac[j - 1][r]: j fraction digits read (1 <= j <= k), remainder r of I*10**j + F_j.
+    frac = [[nfa.state() for _ in range(m)] for _ in range(k)]
+    zeros = nfa.state()  # past position k: only zeros may follow
+    zero = nfa.state()  # the integer part "0"
+    nfa.edge(start, 1 << ord("0"), zero)
+    nfa.edge(zero, 1 << ord("."), dot[0])
+    nfa.epsilon(zero, dst)
+    for d in range(1, 10):
+        nfa.edge(start, 1 << (0x30 + d), whole[d % m])
+    for r in range(m):
+        for d in range(10):
+            nfa.edge(whole[r], 1 << (0x30 + d), whole[(r * 10 + d) % m])
+            if k:
+                nfa.edge(dot[r], 1 << (0x30 + d), frac[0][(r * 10 + d) % m])
+            for j in range(k - 1):
+                nfa.edge(frac[j][r], 1 << (0x30 + d), frac[j + 1][(r * 10 + d) % m])
+        nfa.edge(whole[r], 1 << ord("."), dot[r])
+        if r * 10**k % m == 0:
+            nfa.epsilon(whole[r], dst)
+        for j in range(1, k + 1):
+            if r * 10 ** (k - j) % m == 0:
+                nfa.epsilon(frac[j - 1][r], dst)
+    # k digits read (k = 0: just the point) with remainder 0: zeros may follow.
+    nfa.edge(frac[k - 1][0] if k else dot[0], 1 << ord("0"), zeros)
+    nfa.edge(zeros, 1 << ord("0"), zeros)
+    nfa.epsilon(zeros, dst)

@@ -8,6 +8,7 @@ import re
 import time
 from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
+from fractions import Fraction
 from itertools import product
 from typing import Any, Literal
 from urllib.parse import urldefrag, urljoin
@@ -55,6 +56,7 @@ _MAX_COUNTED_STATES = 4096
 _MAX_DEPENDENCY_NAMES = 12
 # uniqueItems over literal items tracks the set of values used: 2**n subsets.
 _MAX_UNIQUE_VALUES = 12
+_MAX_FRACTIONAL_MULTIPLE = 10_000  # remainders a non-integer multipleOf may track
 # Presence rules (anyOf/oneOf/not/if over `required`) are tabulated over 2**n name sets.
 _MAX_PRESENCE_NAMES = 12
 # Keywords of a presence schema that carry no constraint there.
@@ -855,28 +857,49 @@ class _Normalizer:
                 high = math.ceil(value) - 1 if exclusive else math.floor(value)
         if low is not None and high is not None and low > high:
             return ir.Never()
-        multiple = None
-        for divisor in flat.multiple_of:
-            if divisor <= 0:
-                raise SchemaError("multipleOf must be positive", pointer=flat.pointer)
-            if divisor == divisor.to_integral_value():
-                d = int(divisor)
-                multiple = d if multiple is None else multiple * d // math.gcd(multiple, d)
-            elif (1 / divisor) == (1 / divisor).to_integral_value():
-                continue  # every integer is a multiple of 1/n
-            else:
-                self.unsupported(f"{flat.pointer}/multipleOf", "multipleOf",
-                                 f"fractional divisor {divisor} of integers")
+        divisor = self._divisor(flat)
+        # An integer n is a multiple of p/q (lowest terms) iff p divides n.
+        multiple = None if divisor is None else divisor.numerator
+        if divisor is not None and divisor.denominator > 1 and (
+            divisor.numerator > _MAX_FRACTIONAL_MULTIPLE
+        ):
+            self.unsupported(f"{flat.pointer}/multipleOf", "multipleOf",
+                             f"fractional divisor of integers needs {divisor.numerator} "
+                             f"remainders (at most {_MAX_FRACTIONAL_MULTIPLE})")
+            multiple = None
         if multiple == 1:
             multiple = None
         return ir.IntegerNode(low, high, multiple)
 
-    def _number(self, flat: _Flat) -> ir.Node:
+    def _divisor(self, flat: _Flat) -> Fraction | None:
+        """The least common multiple of every ``multipleOf`` (exact rationals), or None."""
+        lcm: Fraction | None = None
         for divisor in flat.multiple_of:
-            if divisor == divisor.to_integral_value() and divisor > 0:
-                return self._integer(flat)
-            self.unsupported(f"{flat.pointer}/multipleOf", "multipleOf",
-                             f"fractional divisor {divisor} of numbers")
+            if divisor <= 0:
+                raise SchemaError("multipleOf must be positive", pointer=flat.pointer)
+            d = Fraction(divisor)
+            if lcm is None:
+                lcm = d
+            else:
+                lcm = Fraction(math.lcm(lcm.numerator, d.numerator),
+                               math.gcd(lcm.denominator, d.denominator))
+        return lcm
+
+    def _number(self, flat: _Flat) -> ir.Node:
+        divisor = self._divisor(flat)
+        multiple = None
+        if divisor is not None:
+            # divisor = m * 10**-k: denominators of decimals divide a power of ten.
+            k = 0
+            while (10**k) % divisor.denominator:
+                k += 1
+            m = divisor.numerator * 10**k // divisor.denominator
+            if k and m > _MAX_FRACTIONAL_MULTIPLE:
+                self.unsupported(f"{flat.pointer}/multipleOf", "multipleOf",
+                                 f"divisor {Decimal(m).scaleb(-k)} needs {m} remainders "
+                                 f"(at most {_MAX_FRACTIONAL_MULTIPLE})")
+            else:
+                multiple = Decimal(m).scaleb(-k) if k else Decimal(m)
         low = flat.minimum
         high = flat.maximum
         if low is not None and low[0].is_infinite():
@@ -897,6 +920,7 @@ class _Normalizer:
             maximum=high[0] if high else None,
             exclusive_minimum=bool(low and low[1]),
             exclusive_maximum=bool(high and high[1]),
+            multiple_of=multiple,
         )
 
     def _string(self, flat: _Flat) -> ir.Node:

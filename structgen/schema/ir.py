@@ -55,12 +55,14 @@ class IntegerNode(Node):
 
 @dataclass(frozen=True, slots=True)
 class NumberNode(Node):
-    """A JSON number within optional decimal bounds."""
+    """A JSON number within optional decimal bounds, optionally a multiple of a
+    non-integer ``multiple_of`` (then written without exponent)."""
 
     minimum: Decimal | None = None
     maximum: Decimal | None = None
     exclusive_minimum: bool = False
     exclusive_maximum: bool = False
+    multiple_of: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -74,7 +74,10 @@ KEYWORDS: dict[str, tuple[str, Status, str]] = {
     "maximum": ("Number", "enforced", "exact for decimals written without exponent"),
     "exclusiveMinimum": ("Number", "enforced", "draft-04 boolean form too"),
     "exclusiveMaximum": ("Number", "enforced", "draft-04 boolean form too"),
-    "multipleOf": ("Number", "partial", "integer divisors; others unsupported"),
+    "multipleOf": ("Number", "partial", "exact by value: integer divisors, and decimal "
+                   "divisors m·10^-k with m ≤ 10,000 (such numbers are then written "
+                   "without exponent; every multiple has that spelling); several combine "
+                   "by least common multiple; larger m unsupported"),
 }
 
 

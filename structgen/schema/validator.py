@@ -1,10 +1,14 @@
-"""jsonschema validators whose regex keywords follow ECMA-262 and cannot backtrack forever."""
+"""jsonschema validators whose regex keywords follow ECMA-262 and cannot backtrack forever,
+and whose ``multipleOf`` is exact."""
 
 from __future__ import annotations
 
 import functools
+import math
 import re
 from collections.abc import Iterator
+from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 import jsonschema
@@ -66,9 +70,36 @@ def _additional_properties(
         yield ValidationError(f"additional properties are not allowed ({extras!r} unexpected)")
 
 
+def _exact(number: Any) -> Fraction:
+    """A JSON number's value: a float as the shortest decimal that reads back to it."""
+    if isinstance(number, float):
+        if not math.isfinite(number):
+            raise ValueError(number)
+        return Fraction(Decimal(repr(number)))
+    return Fraction(number)
+
+
+def _multiple_of(validator: Any, divisor: Any, instance: Any, schema: Any) -> Iterator[Any]:
+    """``multipleOf`` by exact rational arithmetic, as the grammar enforces it (jsonschema
+    divides floats: it finds 0.07 no multiple of 0.01)."""
+    if not validator.is_type(instance, "number") or isinstance(divisor, bool):
+        return
+    try:
+        value, step = _exact(instance), _exact(divisor)
+    except (TypeError, ValueError):
+        yield from _JSONSCHEMA_MULTIPLE_OF(validator, divisor, instance, schema)
+        return
+    if step > 0 and value % step:
+        yield ValidationError(f"{instance!r} is not a multiple of {divisor!r}")
+
+
+_JSONSCHEMA_MULTIPLE_OF = jsonschema.Draft202012Validator.VALIDATORS["multipleOf"]
+
+
 @functools.cache
 def _ecma_class(cls: type) -> Any:
     return jsonschema.validators.extend(cls, {
+        "multipleOf": _multiple_of,
         "pattern": _pattern,
         "patternProperties": _pattern_properties,
         "additionalProperties": _additional_properties,

@@ -147,9 +147,12 @@ class TestUnsupported:
             UnsupportedSchemaError, pointer="/properties/x", keyword=keyword,
         )
 
-    def test_fractional_multiple_of_number(self) -> None:
-        assert_compile_error({"type": "number", "multipleOf": 0.01}, UnsupportedSchemaError,
-                             pointer="/multipleOf", keyword="multipleOf")
+    def test_fractional_multiple_of_number_with_too_many_remainders(self) -> None:
+        # 0.123456789 = 123456789e-9: a DFA would track 123456789 remainders.
+        assert_compile_error({"type": "number", "multipleOf": 0.123456789},
+                             UnsupportedSchemaError, pointer="/multipleOf", keyword="multipleOf")
+        assert_compile_error({"type": "integer", "multipleOf": 0.123456789},
+                             UnsupportedSchemaError, pointer="/multipleOf", keyword="multipleOf")
 
     def test_unsupported_is_a_schema_error(self) -> None:
         assert issubclass(UnsupportedSchemaError, SchemaError)
