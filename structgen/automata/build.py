@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cached_property
@@ -306,22 +307,32 @@ class _Builder:
                 f"multipleOf {node.multiple_of} needs one state per remainder",
                 limit="state_budget", reached=node.multiple_of,
             )
-        parts = []
-        for build in (
+        self._intersection(src, dst, (
             lambda n, s, e: add_integer_range(n, s, e, node.minimum, node.maximum,
                                               lowerer=Lowerer(n)),
             lambda n, s, e: add_multiple_of(n, s, e, node.multiple_of),
-        ):
+        ))
+
+    def _intersection(
+        self, src: int, dst: int, builds: tuple[Callable[[NFA, int, int], object], ...]
+    ) -> None:
+        """Connect src to dst by the strings every build accepts (bounds and multiples)."""
+        parts = []
+        for build in builds:
             sub = self._sub_nfa()
             s, e = sub.state(), sub.state()
             build(sub, s, e)
-            parts.append(from_nfa(sub, s, e, n_symbols=self.n_symbols,
-                                  max_states=self.working_budget))
-        if parts[0] is None or parts[1] is None:
-            return
-        both = parts[0].intersect(parts[1], max_states=self.working_budget)
-        if both is not None:
-            both.embed(self.nfa, src, dst)
+            part = from_nfa(sub, s, e, n_symbols=self.n_symbols, max_states=self.working_budget)
+            if part is None:
+                return
+            parts.append(part)
+        result = parts[0]
+        for part in parts[1:]:
+            narrowed = result.intersect(part, max_states=self.working_budget)
+            if narrowed is None:
+                return
+            result = narrowed
+        result.embed(self.nfa, src, dst)
 
     def _decimal_multiple(self, node: ir.NumberNode, src: int, dst: int) -> None:
         """Plain decimals (no exponent: every multiple has such a spelling) in the bounds
@@ -342,21 +353,10 @@ class _Builder:
         if unbounded:
             add_decimal_multiple(self.nfa, src, dst, m, k)
             return
-        parts = []
-        for build in (
+        self._intersection(src, dst, (
             lambda n, s, e: _plain_number_range(n, s, e, node, Lowerer(n)),
             lambda n, s, e: add_decimal_multiple(n, s, e, m, k),
-        ):
-            sub = self._sub_nfa()
-            s, e = sub.state(), sub.state()
-            build(sub, s, e)
-            parts.append(from_nfa(sub, s, e, n_symbols=self.n_symbols,
-                                  max_states=self.working_budget))
-        if parts[0] is None or parts[1] is None:
-            return
-        both = parts[0].intersect(parts[1], max_states=self.working_budget)
-        if both is not None:
-            both.embed(self.nfa, src, dst)
+        ))
 
     def _NumberNode(self, node: ir.NumberNode, src: int, dst: int) -> None:
         if node.multiple_of is not None:
