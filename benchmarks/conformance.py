@@ -814,20 +814,29 @@ def from_json(args: argparse.Namespace) -> int:
     engines = [e for e in ENGINES if any(e in m["engines"] for m in metas)]
     datasets = [d for d in DATASETS if any(o.dataset == d for o in outcomes)]
     lines = [f"Produced by `{m['command']}` ({m['seconds'] / 60:.0f} min)." for m in metas]
-    lines += ["", *report(outcomes, engines, datasets)]
+    if args.json is not None:  # one file for the merged runs
+        _save(args.json, {"command": "; ".join(m["command"] for m in metas),
+                          "seconds": max(m["seconds"] for m in metas), "engines": engines,
+                          "runs": metas}, outcomes)
+    _show([*lines, "", *report(outcomes, engines, datasets)], outcomes, engines, args)
+    return 0
+
+
+def _save(path: Path, meta: dict[str, Any], outcomes: list[Outcome]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", encoding="utf-8") as fh:
+        json.dump({"meta": meta, "outcomes": [asdict(o) for o in outcomes]}, fh, default=str)
+
+
+def _show(lines: list[str], outcomes: list[Outcome], engines: list[str],
+          args: argparse.Namespace) -> None:
+    """Print the tables (and the refusals with ``--reasons``); write them to ``--markdown``."""
     print("\n".join(lines))
     if args.reasons:
         for engine in engines:
             print(f"\nwhy {engine} refused:\n" + "\n".join(reasons(outcomes, engine)))
     if args.markdown is not None:
         args.markdown.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    if args.json is not None:  # one file for the merged runs
-        meta = {"command": "; ".join(m["command"] for m in metas),
-                "seconds": max(m["seconds"] for m in metas), "engines": engines,
-                "runs": metas}
-        with open(args.json, "w", encoding="utf-8") as fh:
-            json.dump({"meta": meta, "outcomes": [asdict(o) for o in outcomes]}, fh)
-    return 0
 
 
 
@@ -915,17 +924,8 @@ def main(argv: list[str] | None = None) -> int:
                 "settings": {p.name: p.settings for p in peers},
                 "timeout_s": args.timeout_s, "walks": args.walks,
                 "max_tokens": args.max_tokens, "datasets": datasets, "sample": sample}
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        with open(args.json, "w", encoding="utf-8") as fh:
-            json.dump({"meta": meta, "outcomes": [asdict(o) for o in outcomes]}, fh,
-                      default=str)
-    lines = header + report(outcomes, engines, datasets)
-    print("\n".join(lines))
-    if args.reasons:
-        for engine in engines:
-            print(f"\nwhy {engine} refused:\n" + "\n".join(reasons(outcomes, engine)))
-    if args.markdown is not None:
-        args.markdown.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        _save(args.json, meta, outcomes)
+    _show(header + report(outcomes, engines, datasets), outcomes, engines, args)
     wrong = sum(o.false_accepts + o.false_rejects for o in outcomes if o.engine == "structgen")
     return 1 if wrong else 0
 
