@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cached_property
 from typing import Any, Literal
 
+import numpy as np
+
 from structgen.automata.compose import NotDeterministic, Part, compose
+from structgen.automata.counted import CountedConflict, counted_bounds, expand, holes_of
 from structgen.automata.determinize import limit_error
 from structgen.automata.dfa import ByteDFA, finish, from_nfa
-from structgen.automata.nfa import NFA, byte_mask
+from structgen.automata.nfa import NFA, byte_mask, symbol_mask
 from structgen.automata.numbers import (
     add_decimal_multiple,
     add_decimal_range,
@@ -57,35 +61,55 @@ class BuildOptions:
 
 
 def build_dfa(node: ir.Node, options: BuildOptions, *, direct: bool = True) -> ByteDFA | None:
-    """Compile an IR tree to a minimal byte DFA (``None``: the language is empty).
+    """Compile an IR tree to a byte DFA (``None``: the language is empty): minimal, but
+    for the layers of long strings counted beside it (:mod:`.counted`).
 
     ``direct=False`` builds everything through NFAs and subset construction only: the
     reference that tests compare the direct constructions (:mod:`.compose`) against.
     """
-    nfa = NFA(max_states=options.state_budget * _WORKING_FACTOR, timeout_s=options.timeout_s)
-    builder = _Builder(nfa, options, direct=direct)
+    holes = holes_of(node)
+    deadline = time.monotonic() + options.timeout_s  # shared by the rebuilds
+    while True:  # at most once per hole: each conflict spells some out
+        try:
+            return _build(node, options, direct, holes, deadline)
+        except CountedConflict as conflict:
+            base = 256 + len(options.special_tokens)
+            holes = [b for i, b in enumerate(holes) if base + i not in conflict.symbols]
+
+
+def _build(node: ir.Node, options: BuildOptions, direct: bool, holes: list[tuple[int, int]],
+           deadline: float) -> ByteDFA | None:
+    nfa = NFA(max_states=options.state_budget * _WORKING_FACTOR, timeout_s=options.timeout_s,
+              deadline=deadline)
+    builder = _Builder(nfa, options, direct=direct, holes=holes)
     opaque = _OPAQUE if direct else _COMPOSITE
     if isinstance(node, opaque) and not builder.flexible:
-        return builder._node_dfa(node)  # already minimal: no second subset construction
-    start, end = nfa.state(), nfa.state()
-    if builder.flexible:  # whitespace may also trail the document
-        body_end = nfa.state()
-        builder.add(node, start, body_end)
-        builder.ws(body_end, end)
+        dfa = builder._node_dfa(node)  # already minimal: no second subset construction
     else:
-        builder.add(node, start, end)
-    return builder.determinize(nfa, builder.parts, start, end)
+        start, end = nfa.state(), nfa.state()
+        if builder.flexible:  # whitespace may also trail the document
+            body_end = nfa.state()
+            builder.add(node, start, body_end)
+            builder.ws(body_end, end)
+        else:
+            builder.add(node, start, end)
+        dfa = builder.determinize(nfa, builder.parts, start, end)
+    return builder.expand_holes(dfa)
 
 
 class _Builder:
-    def __init__(self, nfa: NFA, options: BuildOptions, *, direct: bool = True) -> None:
+    def __init__(self, nfa: NFA, options: BuildOptions, *, direct: bool = True,
+                 holes: list[tuple[int, int]] | None = None) -> None:
         self.nfa = nfa
         self.options = options
         self.direct = direct
         # Values joined to self.nfa as whole DFAs; None: embed them at once (reference).
         self.parts: list[Part] | None = [] if direct else None
         self.lowerer = self._lowerer(nfa)
-        self.n_symbols = 256 + len(options.special_tokens)
+        base = 256 + len(options.special_tokens)
+        # Long strings: one symbol per (minLength, maxLength) while building (see counted).
+        self.holes = {bounds: base + i for i, bounds in enumerate(holes or ())}
+        self.n_symbols = base + len(self.holes)
         self.string_dfas: dict[ir.StringNode, ByteDFA | None] = {}
         self.node_dfas: dict[ir.Node, ByteDFA | None] = {}
         self.building: ir.Node | None = None
@@ -210,6 +234,23 @@ class _Builder:
         for part in parts or ():
             part.dfa.embed(nfa, part.src, part.dst)
         return from_nfa(nfa, start, end, n_symbols=self.n_symbols, max_states=budget)
+
+    def expand_holes(self, dfa: ByteDFA | None) -> ByteDFA | None:
+        """Spell out the counted strings' layers in the finished DFA."""
+        if dfa is None or not self.holes:
+            return dfa
+        char = self._char_dfa
+        assert char is not None  # one character always has a spelling
+        ends = np.flatnonzero(char.accepting)
+        table, class_of, accepting, distances, counters = expand(
+            dfa.transitions, dfa.class_of, dfa.accepting,
+            {symbol: bounds for bounds, symbol in self.holes.items()},
+            (char.transitions, char.class_of, int(ends[0])),
+            self.n_symbols - len(self.holes),
+        )
+        if table.shape[0] > self.options.state_budget:
+            raise limit_error(self.options.state_budget)
+        return ByteDFA(table, accepting, class_of, distances, counters)
 
     def _Never(self, node: ir.Never, src: int, dst: int) -> None:
         """No edge: nothing gets from src to dst."""
@@ -469,6 +510,12 @@ class _Builder:
         return self.determinize(sub, parts, joints[0], end)
 
     def _StringNode(self, node: ir.StringNode, src: int, dst: int) -> None:
+        bounds = counted_bounds(node)
+        if bounds in self.holes:  # the body and closing quote: one symbol until expand_holes
+            opened = self.new()
+            self.text(src, opened, b'"')
+            self.nfa.edge(opened, symbol_mask(self.holes[bounds]), dst)
+            return
         if node == ir.StringNode():
             loop = self.new()
             add_chars(self.nfa, loop, loop, ANY_CHAR, json_string=True, lowerer=self.lowerer)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
+from structgen.automata.counted import Counters, count_walk
 from structgen.automata.determinize import symbol_classes
 from structgen.automata.determinize_fast import determinize_fast
 from structgen.automata.distance import bytes_to_accept
@@ -36,6 +37,7 @@ class ByteDFA:
     accepting: npt.NDArray[np.bool_]
     class_of: npt.NDArray[np.int32]
     bytes_to_accept: npt.NDArray[np.int32] = field(repr=False)
+    counters: Counters | None = field(default=None, repr=False)
 
     @property
     def n_states(self) -> int:
@@ -63,7 +65,8 @@ class ByteDFA:
         return state
 
     def accepts(self, symbols: bytes | list[int]) -> bool:
-        state = self.walk(symbols)
+        state = count_walk(self.step, self.counters, symbols)[0] if self.counters else \
+            self.walk(symbols)
         return state >= 0 and bool(self.accepting[state])
 
     @property

@@ -43,7 +43,7 @@ class Guide:
     ...     guide.advance(token)
     """
 
-    __slots__ = ("_eos_consumed", "_remaining", "_state", "index", "max_tokens")
+    __slots__ = ("_count", "_eos_consumed", "_remaining", "_state", "index", "max_tokens")
 
     def __init__(self, index: TokenIndex, *, max_tokens: int | None = None) -> None:
         if max_tokens is not None:
@@ -52,6 +52,7 @@ class Guide:
         self.index = index
         self.max_tokens = max_tokens
         self._state = 0
+        self._count = 0  # characters of the long string being written (automata.counted)
         self._remaining = max_tokens
         self._eos_consumed = False
 
@@ -79,6 +80,7 @@ class Guide:
         twin.index = self.index
         twin.max_tokens = self.max_tokens
         twin._state = self._state
+        twin._count = self._count
         twin._remaining = self._remaining
         twin._eos_consumed = self._eos_consumed
         return twin
@@ -119,24 +121,26 @@ class Guide:
 
     # -- moves -------------------------------------------------------------------------------
 
-    def _target(self, token_id: int) -> int | None:
-        """The state after ``token_id`` (the same state for EOS), or None if not allowed."""
+    def _target(self, token_id: int) -> tuple[int, int] | None:
+        """The state and count after ``token_id`` (unchanged for EOS), or None if not
+        allowed."""
         if self._eos_consumed:
             return None
         index = self.index
         if index.is_eos(token_id):
             room = self._remaining is None or self._remaining >= 1
-            return self._state if room and index.is_accepting(self._state) else None
+            ok = room and index.is_accepting(self._state)
+            return (self._state, self._count) if ok else None
         if not 0 <= token_id < index.vocab.vocab_size:
             return None
-        target = index.next_state(self._state, token_id)
+        target, count = index.next_position(self._state, self._count, token_id)
         if target < 0:
             return None
         if self._remaining is not None and (
             int(index.tokens_to_accept()[target]) > step_limit(self._remaining)
         ):
             return None
-        return target
+        return target, count
 
     def advance(self, token_id: int) -> None:
         """Consume ``token_id``.
@@ -152,7 +156,7 @@ class Guide:
             raise ValueError(self._refusal(token_id))
         if self.index.is_eos(token_id):
             self._eos_consumed = True
-        self._state = target
+        self._state, self._count = target
         if self._remaining is not None:
             self._remaining -= 1
 
@@ -219,7 +223,7 @@ class Guide:
             if target is None:
                 return -1
             probe.advance(token_id)
-            return target
+            return target[0]
 
         return split_forced(self.index, self._state, run, allowed, tokenize)
 

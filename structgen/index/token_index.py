@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import json
 import os
@@ -15,6 +16,7 @@ import numpy.typing as npt
 
 from structgen._version import __version__
 from structgen.automata.compact import CompactDFA
+from structgen.automata.counted import WINDOW, count_walk
 from structgen.automata.dfa import ByteDFA
 from structgen.errors import GrammarLimitError
 from structgen.index.cache import DiskCache, cache_key
@@ -161,6 +163,13 @@ class TokenIndex:
                 self._special_symbol[token_id] = symbol
         self._specials = sorted(self._special_symbol.items())
 
+        if dfa.counters is not None:
+            longest = max((len(b) for b in vocab.token_bytes if b), default=0)
+            if longest > WINDOW:
+                raise ValueError(
+                    f"the grammar counts long strings {WINDOW} characters ahead, but this "
+                    f"vocabulary has a token of {longest} bytes"
+                )
         self._trie = vocabulary_trie(vocab, cache=cache)
         self._masks: dict[int, MaskEntry] = {}
         self._limited: dict[tuple[int, int], MaskEntry] = {}
@@ -249,6 +258,18 @@ class TokenIndex:
                 else:
                     self._remember(self._limited, (state, limit), result)
         return result
+
+    def next_position(self, state: int, count: int, token_id: int) -> tuple[int, int]:
+        """:meth:`next_state` with the character count of a long string the walk is in
+        (see :mod:`structgen.automata.counted`; 0 when the grammar has none)."""
+        counters = self.dfa.counters
+        target = self.next_state(state, token_id)
+        if counters is None or not (counters.kind[state] or (target >= 0
+                                                            and counters.kind[target])):
+            return target, count
+        data = self._token_bytes[token_id]  # a valid target: within the vocabulary
+        symbols = data if data is not None else [self._special_symbol[token_id]]
+        return count_walk(self.dfa.step, counters, symbols, state, count)
 
     def next_state(self, state: int, token_id: int) -> int:
         """The DFA state after ``token_id`` from ``state``; -1 if the grammar forbids it.
@@ -511,7 +532,7 @@ class TokenIndex:
                         words[token_id >> 5] |= np.uint32(1 << (token_id & 31))
             out = np.fromiter(sorted(ends), dtype=np.int32, count=len(ends))
             edges[state] = out
-            for target in out.tolist():
+            for target in out.tolist() + self._jumps(state):
                 if not seen[target]:
                     seen[target] = True
                     order.append(target)
@@ -531,6 +552,11 @@ class TokenIndex:
         dst = np.concatenate(edges).astype(np.int32) if n_states else np.zeros(0, np.int32)
         return (ptr, dst), row_of
 
+    def _jumps(self, state: int) -> list[int]:
+        """The states a long string's count may move ``state`` to (no token moves there)."""
+        counters = self.dfa.counters
+        return [] if counters is None else counters.jumps(state)
+
     # -- disk cache ------------------------------------------------------------------------
 
     def _cache_key(self) -> str:
@@ -546,6 +572,9 @@ class TokenIndex:
                 self._transitions.rows.astype("<i4").tobytes(),
                 self._class_of.astype("<i4").tobytes(),
                 np.asarray(dfa.accepting, dtype=np.uint8).tobytes(),
+                *([] if dfa.counters is None else [
+                    a.astype("<i4").tobytes() for a in dataclasses.astuple(dfa.counters)
+                ]),
             )
         return self._key
 

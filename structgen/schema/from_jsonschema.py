@@ -448,6 +448,9 @@ class _Normalizer:
             return
         if keyword == "not" and schema["not"] is False:
             return
+        if keyword == "not" and (allowed := _types_outside(schema["not"])) is not None:
+            flat.types = allowed if flat.types is None else flat.types & allowed
+            return
         if keyword == "minContains" and schema[keyword] == 0:
             return
         if keyword in ("not", "if"):
@@ -687,6 +690,16 @@ class _Normalizer:
             # A finite enum is filtered by validating each value against every source,
             # anyOf/oneOf included: exact, whatever the options.
             return self._typed(flat)
+        shared: set[str] = set()
+        for group, exclusive in groups:
+            if exclusive:
+                shared |= self._shared_types(flat, group)
+        if shared:  # exactly-one fails on every value of these types: leave them out
+            left = sorted((set(_TYPES) if flat.types is None else flat.types) - shared)
+            if not left:
+                return ir.Never()
+            flat.sources.append(({"type": left}, "", flat.pointer))
+            flat.types = set(left)
         combos = 1
         for group, _ in groups:
             combos *= max(len(group), 1)
@@ -732,6 +745,39 @@ class _Normalizer:
         for sub in choice:
             self._merge(option, sub, depth=0)
         return option
+
+    def _shared_types(self, flat: _Flat, group: list[Ref]) -> set[str]:
+        """Types of which two options of a ``oneOf`` accept every value ``flat`` allows
+        (options without ``type`` that constrain other types): no such value passes.
+        Worked out as JSON Schema reads the options (`spec_faithful`), and only where at
+        least two options name no type (else nothing is shared)."""
+        untyped = [ref for ref in group if isinstance(ref[0], dict) and not (
+            {"type", "enum", "const", "$ref"} & ref[0].keys())]
+        if len(untyped) < 2:
+            return set()
+        saved = self.options
+        self.options = replace(saved, spec_faithful=True, strict=True)
+        shared: set[str] = set()
+        try:
+            for kind in ("null", "boolean", "number", "string", "array", "object"):
+                universe = self._within(flat, ({"type": kind}, "", flat.pointer))
+                if isinstance(universe, ir.Never):
+                    continue
+                full = 0
+                for ref in group:
+                    try:
+                        node = self._within(flat, ({"allOf": [ref[0], {"type": kind}]},
+                                                   ref[1], ref[2]))
+                    except UnsupportedSchemaError:
+                        continue
+                    full += node == universe
+                if full >= 2:
+                    shared |= {kind, "integer"} if kind == "number" else {kind}
+        except UnsupportedSchemaError:
+            return set()
+        finally:
+            self.options = saved
+        return shared
 
     def _within(self, flat: _Flat, ref: Ref) -> ir.Node:
         """Option ``ref`` with the object's own keywords (its other groups left out: they
@@ -1306,6 +1352,20 @@ def _required_closure(required: dict[str, None], pairs: list[tuple[str, str]]) -
 def _group_pointer(group: list[Ref]) -> str:
     """Where an anyOf/oneOf list is, from its first option's pointer."""
     return group[0][2].rsplit("/", 1)[0]
+
+
+def _types_outside(schema: Any) -> set[str] | None:
+    """The types left by ``not`` over a schema that only asks for a type
+    (``{"not": {"type": "number"}}``); None when it asks more."""
+    if not isinstance(schema, dict) or "type" not in schema:
+        return None
+    if any(key in KEYWORDS for key in schema if key != "type"):  # annotations aside
+        return None
+    named = schema["type"]
+    types = {named} if isinstance(named, str) else set(named) if isinstance(named, list) else set()
+    if not types or not types <= set(_TYPES) or ("integer" in types and "number" not in types):
+        return None  # "numbers but not integers" is no type of its own
+    return set(_TYPES) - types - ({"integer"} if "number" in types else set())
 
 
 def _presence_shaped(schema: Any) -> bool:

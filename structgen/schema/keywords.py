@@ -28,8 +28,8 @@ KEYWORDS: dict[str, tuple[str, Status, str]] = {
     "oneOf": ("Core", "partial", "as a presence rule when the options only ask which "
               "names are present (at most 12 names); as `anyOf` when the options, merged "
               "with the object's own keywords, are provably disjoint; otherwise unsupported"),
-    "not": ("Core", "partial", "when it only asks which names are present (a presence "
-            "rule); otherwise unsupported"),
+    "not": ("Core", "partial", "when it only asks for a type (the other types remain) or "
+            "which names are present (a presence rule); otherwise unsupported"),
     "if": ("Core", "partial", "with `then`/`else`: when all three only ask which names are "
            "present (a presence rule); otherwise unsupported"),
     "nullable": ("Core", "enforced", "OpenAPI 3.0 spelling"),

@@ -74,8 +74,10 @@ def test_counted_runs_share_rows_and_memory_is_counted(monkeypatch: pytest.Monke
     assert table.nbytes == table.row_of.nbytes + table.rows.nbytes
     assert table.rows.shape[0] * 50 < dense.n_states
     assert table.nbytes * 20 < dense.transitions.nbytes
+    counters = grammar.dfa.counters  # resume's long strings are counted beside the DFA
+    assert counters is not None and counters.nbytes < dense.n_states * 2
     assert grammar.dfa.nbytes == (table.nbytes + dense.accepting.nbytes + dense.class_of.nbytes
-                                  + dense.bytes_to_accept.nbytes)
+                                  + dense.bytes_to_accept.nbytes + counters.nbytes)
 
 
 def test_dense_fallback_when_rows_are_all_different() -> None:

@@ -1,0 +1,55 @@
+"""`not` over a type: the other types remain, exactly as jsonschema decides."""
+
+from __future__ import annotations
+
+import json
+
+import jsonschema
+import pytest
+
+import structgen
+from structgen.errors import UnsupportedSchemaError
+
+VALUES = [None, True, False, 0, 7, -3, 1.5, -0.25, "", "x", [], [1, "a"], {}, {"a": 1}]
+
+
+@pytest.mark.parametrize(
+    "schema",
+    [
+        {"not": {"type": "number"}},
+        {"not": {"type": "string", "description": "annotations aside"}},
+        {"not": {"type": ["object", "array"]}},
+        {"not": {"type": "null"}, "type": ["null", "integer"]},
+        {"properties": {"foo": {"not": {"type": "number"}}}, "type": "object"},
+        {"type": "array", "items": {"not": {"type": ["boolean", "string"]}}},
+    ],
+)
+def test_not_type_matches_jsonschema(schema: dict) -> None:
+    grammar = structgen.compile(schema, spec_faithful=True)
+    assert not grammar.unenforced
+    validator = jsonschema.Draft202012Validator(schema)
+    for value in VALUES:
+        for instance in (value, {"foo": value}, [value]):
+            text = grammar.serialize(instance)
+            assert grammar.accepts(text) == validator.is_valid(instance), (schema, instance)
+
+
+def test_not_of_every_type_is_unsatisfiable() -> None:
+    with pytest.raises(structgen.UnsatisfiableSchemaError):
+        structgen.compile({"not": {"type": ["null", "boolean", "number", "string", "array",
+                                            "object"]}})
+
+
+@pytest.mark.parametrize(
+    "schema",
+    [
+        {"not": {"type": "integer"}},  # numbers that are not integers: no type of its own
+        {"not": {"type": "string", "minLength": 2}},  # asks more than a type
+    ],
+)
+def test_not_asking_more_than_a_type_stays_unsupported(schema: dict) -> None:
+    with pytest.raises(UnsupportedSchemaError, match="not"):
+        structgen.compile(schema)
+    lenient = structgen.compile(schema, strict=False)
+    assert [u.keyword for u in lenient.unenforced] == ["not"]
+    assert json.loads(lenient.serialize(1)) == 1
