@@ -139,6 +139,8 @@ class _Flat:
     # Keywords only a validator can check: enforced by filtering when `enum` makes the
     # language finite, otherwise reported as unsupported when the node is built.
     deferred: list[tuple[str, str]] = field(default_factory=list)
+    # Values `not` over `enum`/`const` rules out: (value, pointer of that `not`).
+    not_values: list[tuple[Any, str]] = field(default_factory=list)
 
 
 def normalize(schema: Any, options: NormalizeOptions) -> tuple[ir.Node, tuple[Unenforced, ...]]:
@@ -451,6 +453,12 @@ class _Normalizer:
         if keyword == "not" and (allowed := _types_outside(schema["not"])) is not None:
             flat.types = allowed if flat.types is None else flat.types & allowed
             return
+        if keyword == "not" and (values := _values_of(schema["not"])) is not None:
+            flat.not_values += [(v, f"{owner[2]}/not") for v in values]
+            return
+        if keyword == "if" and (group := _if_as_union(schema, owner)) is not None:
+            flat.any_of.append(group)
+            return
         if keyword == "minContains" and schema[keyword] == 0:
             return
         if keyword in ("not", "if"):
@@ -739,8 +747,9 @@ class _Normalizer:
         option = _Flat(pointer=flat.pointer)
         for source in flat.sources:
             stripped = {k: v for k, v in source[0].items()
-                        if k not in ("anyOf", "oneOf", "allOf", "$ref")
-                        or f"{source[2]}/{k}" in kept}
+                        if (k not in ("anyOf", "oneOf", "allOf", "$ref")
+                            or f"{source[2]}/{k}" in kept)
+                        and not (k == "if" and _if_as_union(source[0], source) is not None)}
             self._merge(option, (stripped, source[1], source[2]), depth=0)
         for sub in choice:
             self._merge(option, sub, depth=0)
@@ -843,16 +852,17 @@ class _Normalizer:
         if presence and not _holds(("all", tuple(f for _, _, f in presence)), None):
             types &= {"object"}
         options: list[ir.Node] = []
-        if "null" in types:
+        ruled_out = self._ruled_out(flat, types)
+        if "null" in types and None not in ruled_out:
             options.append(ir.Literal.of([None]))
-        if "boolean" in types:
-            options.append(ir.Literal.of([True, False]))
+        if "boolean" in types and (left := [b for b in (True, False) if b not in ruled_out]):
+            options.append(ir.Literal.of(left))
         if "number" in types:
             options.append(self._number(flat))
         elif "integer" in types:
             options.append(self._integer(flat))
         if "string" in types:
-            options.append(self._string(flat))
+            options.append(self._string(flat, tuple(v for v in ruled_out if isinstance(v, str))))
         if "array" in types:
             options.append(self._array(flat))
         if "object" in types:
@@ -969,7 +979,7 @@ class _Normalizer:
             multiple_of=multiple,
         )
 
-    def _string(self, flat: _Flat) -> ir.Node:
+    def _string(self, flat: _Flat, excluded: tuple[str, ...] = ()) -> ir.Node:
         if flat.max_length is not None and flat.max_length < flat.min_length:
             return ir.Never()
         return ir.StringNode(
@@ -977,8 +987,20 @@ class _Normalizer:
             max_length=flat.max_length,
             patterns=tuple(dict.fromkeys(flat.patterns)),
             formats=tuple(dict.fromkeys(flat.formats)),
+            excluded=tuple(sorted(set(excluded))),
             pointer=flat.pointer,
         )
+
+    def _ruled_out(self, flat: _Flat, types: set[str]) -> list[Any]:
+        """The values `not` rules out where the grammar can leave them out: null, booleans
+        and strings; a number, array or object of an allowed type is unsupported."""
+        found = []
+        for value, pointer in flat.not_values:
+            if isinstance(value, (str, bool)) or value is None:
+                found.append(value)
+            elif _has_type(value, types):
+                self.unsupported(pointer, "not", f"cannot leave out the value {value!r}")
+        return found
 
     def _subnode(self, refs: list[Ref], pointer: str) -> ir.Node:
         if not refs:
@@ -1366,6 +1388,47 @@ def _types_outside(schema: Any) -> set[str] | None:
     if not types or not types <= set(_TYPES) or ("integer" in types and "number" not in types):
         return None  # "numbers but not integers" is no type of its own
     return set(_TYPES) - types - ({"integer"} if "number" in types else set())
+
+
+def _values_of(schema: Any) -> list[Any] | None:
+    """The values of a schema that only lists values (``{"const": x}``, ``{"enum": [...]}``)."""
+    if not isinstance(schema, dict) or len({"enum", "const"} & schema.keys()) != 1:
+        return None
+    if any(key in KEYWORDS for key in schema if key not in ("enum", "const")):
+        return None
+    values = [schema["const"]] if "const" in schema else schema["enum"]
+    return list(values) if isinstance(values, list) else None
+
+
+def _if_as_union(schema: dict, owner: Ref) -> list[Ref] | None:
+    """``if``/``then``/``else`` where ``if`` tells objects apart by one property's values
+    (``{"properties": {"kind": {"const": "a"}}}``, optionally with that name required and
+    ``type: object``), as the options of an ``anyOf``: ``if`` and ``then``, or each way
+    ``if`` fails and ``else``. None for any other ``if``."""
+    cond = schema["if"]
+    if not isinstance(cond, dict) or not isinstance(cond.get("properties"), dict):
+        return None
+    if len(cond["properties"]) != 1 or any(
+        key in KEYWORDS for key in cond if key not in ("properties", "required", "type")
+    ):
+        return None
+    (name, sub), = cond["properties"].items()
+    values = _values_of(sub)
+    required = cond.get("required", [])
+    if values is None or required not in ([], [name]) or cond.get("type", "object") not in (
+        "object", ["object"]
+    ):
+        return None
+    fails: list[Any] = [{"type": "object", "required": [name],
+                         "properties": {name: {"not": {"enum": values}}}}]
+    if required:
+        fails.append({"type": "object", "properties": {name: False}})
+    if "type" in cond:
+        fails.append({"not": {"type": "object"}})
+    _, base, pointer = owner
+    then, otherwise = schema.get("then", True), schema.get("else", True)
+    options = [{"allOf": [cond, then]}] + [{"allOf": [f, otherwise]} for f in fails]
+    return [(option, base, f"{pointer}/if/{i}") for i, option in enumerate(options)]
 
 
 def _presence_shaped(schema: Any) -> bool:

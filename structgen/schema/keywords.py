@@ -28,10 +28,13 @@ KEYWORDS: dict[str, tuple[str, Status, str]] = {
     "oneOf": ("Core", "partial", "as a presence rule when the options only ask which "
               "names are present (at most 12 names); as `anyOf` when the options, merged "
               "with the object's own keywords, are provably disjoint; otherwise unsupported"),
-    "not": ("Core", "partial", "when it only asks for a type (the other types remain) or "
-            "which names are present (a presence rule); otherwise unsupported"),
+    "not": ("Core", "partial", "when it only asks for a type (the other types remain), lists "
+            "values (null, booleans and strings left out; any value next to an `enum`), or "
+            "asks which names are present (a presence rule); otherwise unsupported"),
     "if": ("Core", "partial", "with `then`/`else`: when all three only ask which names are "
-           "present (a presence rule); otherwise unsupported"),
+           "present (a presence rule), or when `if` tells objects apart by the `const`/`enum` "
+           "of one property (an `anyOf` of `if` and `then`, or each way `if` fails and "
+           "`else`); otherwise unsupported"),
     "nullable": ("Core", "enforced", "OpenAPI 3.0 spelling"),
     "$dynamicRef": ("Core", "unsupported", "remote or dynamic scopes"),
     "$recursiveRef": ("Core", "unsupported", ""),
@@ -64,7 +67,8 @@ KEYWORDS: dict[str, tuple[str, Status, str]] = {
                      "`dependentSchemas`; an annotation in 2019-09 and 2020-12"),
     "unevaluatedProperties": ("Object", "post-validated", ""),
     "minLength": ("String", "enforced", "in code points"),
-    "maxLength": ("String", "enforced", "in code points"),
+    "maxLength": ("String", "enforced", "in code points; any size (long strings are counted "
+                  "beside the automaton)"),
     "pattern": ("String", "enforced", "ECMA-262 subset; lookaround and backreferences are "
                 "unsupported"),
     "format": ("String", "partial", "date, time, date-time, duration, uuid, email, uri, "

@@ -1,0 +1,83 @@
+"""`if` that tells objects apart by one property's values, and `not` over values: exact,
+as jsonschema decides."""
+
+from __future__ import annotations
+
+import itertools
+
+import jsonschema
+import pytest
+
+import structgen
+from structgen.errors import UnsupportedSchemaError
+
+BASE = {"kind": {"enum": ["a", "b", "c"]}, "x": {"type": "integer"}, "y": {"type": "string"}}
+
+SCHEMAS = [
+    {"type": "object", "properties": BASE,
+     "if": {"properties": {"kind": {"const": "a"}}}, "then": {"required": ["x"]},
+     "else": {"properties": {"x": {"maximum": 3}}}},
+    {"type": "object", "properties": BASE,
+     "if": {"properties": {"kind": {"enum": ["a", "b"]}}, "required": ["kind"]},
+     "then": {"properties": {"y": {"const": "yes"}}}},
+    {"properties": BASE,  # no type: non-objects pass `if` and meet `then`
+     "if": {"type": "object", "properties": {"kind": {"const": "c"}}},
+     "then": {"required": ["y"]}, "else": {"not": {"type": "string"}}},
+    {"type": "object", "properties": BASE, "allOf": [
+        {"if": {"properties": {"kind": {"const": "a"}}}, "then": {"required": ["x"]}},
+        {"if": {"properties": {"kind": {"const": "b"}}}, "then": {"required": ["y"]}},
+    ]},
+    {"type": "object", "properties": {"kind": {"type": "string"}, "x": {"type": "integer"}},
+     "if": {"properties": {"kind": {"const": "a"}}}, "then": {"required": ["x"]},
+     "else": {"properties": {"x": False}}},
+]
+
+
+def _instances() -> list[object]:
+    found: list[object] = [None, 1, "s", [], "yes"]
+    for kind, x, y in itertools.product([None, "a", "b", "c", "z"], [None, 1, 7],
+                                        [None, "yes", "no"]):
+        value = {k: v for k, v in (("kind", kind), ("x", x), ("y", y)) if v is not None}
+        found.append(value)
+    return found
+
+
+@pytest.mark.parametrize("schema", SCHEMAS, ids=range(len(SCHEMAS)))
+def test_if_on_a_property_value_matches_jsonschema(schema: dict) -> None:
+    grammar = structgen.compile(schema, spec_faithful=True)
+    assert not grammar.unenforced
+    validator = jsonschema.Draft202012Validator(schema)
+    for instance in _instances():
+        text = grammar.serialize(instance)
+        assert grammar.accepts(text) == validator.is_valid(instance), instance
+
+
+@pytest.mark.parametrize(
+    "schema",
+    [
+        {"not": {"const": "a"}, "type": "string", "maxLength": 2},
+        {"not": {"enum": [None, True, "x"]}},
+        {"type": "object", "properties": {"k": {"not": {"enum": ["a", "b"]}}}},
+        {"enum": [1, 2, 3], "not": {"const": 2}},
+    ],
+)
+def test_not_over_values_matches_jsonschema(schema: dict) -> None:
+    grammar = structgen.compile(schema, spec_faithful=True)
+    validator = jsonschema.Draft202012Validator(schema)
+    for value in [None, True, False, 1, 2, 3, "", "a", "b", "x", "ab", [], {}]:
+        for instance in (value, {"k": value}):
+            text = grammar.serialize(instance)
+            assert grammar.accepts(text) == validator.is_valid(instance), (schema, instance)
+
+
+@pytest.mark.parametrize(
+    "schema",
+    [
+        {"not": {"const": 3}},  # a number left out of a range: not supported
+        {"if": {"properties": {"k": {"minimum": 3}}}, "then": {"required": ["k"]}},
+        {"if": {"properties": {"k": {"const": 1}, "j": {"const": 2}}}, "then": {}, "else": {}},
+    ],
+)
+def test_other_conditions_stay_unsupported(schema: dict) -> None:
+    with pytest.raises(UnsupportedSchemaError):
+        structgen.compile(schema)
