@@ -344,6 +344,10 @@ class _Normalizer:
         self.nodes = 0
         self.depth = 0
         self.deadline = deadline
+        # Dependent schemas (name, schema text) enforced as anyOf groups, not by the
+        # object: each flat that holds one gets the group, but for those inside its options.
+        self.dependencies_as_unions: set[tuple[str, str]] = set()
+        self.expanding: dict[tuple[str, str], int] = {}
         dialect = root.get("$schema", "") if isinstance(root, dict) else ""
         dialect = dialect if isinstance(dialect, str) else ""
         self.legacy = any(d in dialect for d in ("draft-03", "draft-04", "draft-06", "draft-07"))
@@ -691,6 +695,18 @@ class _Normalizer:
                 self.active[key] -= 1
 
     def _combined(self, flat: _Flat) -> ir.Node:
+        # allOf often repeats a group (traits merged many times): A and A is A.
+        flat.any_of, flat.one_of = _distinct(flat.any_of), _distinct(flat.one_of)
+        converted = self._dependencies_as_unions(flat) if flat.enum is None else []
+        for key in converted:  # enforced by this flat's group: not again inside it
+            self.expanding[key] = self.expanding.get(key, 0) + 1
+        try:
+            return self._combine_groups(flat)
+        finally:
+            for key in converted:
+                self.expanding[key] -= 1
+
+    def _combine_groups(self, flat: _Flat) -> ir.Node:
         kept = set() if flat.enum is not None else {p for p, _, _ in self._presence(flat)}
         groups = [(g, False) for g in flat.any_of if _group_pointer(g) not in kept]
         groups += [(g, True) for g in flat.one_of if _group_pointer(g) not in kept]
@@ -754,6 +770,38 @@ class _Normalizer:
         for sub in choice:
             self._merge(option, sub, depth=0)
         return option
+
+    def _dependencies_as_unions(self, flat: _Flat) -> list[tuple[str, str]]:
+        """Dependent schemas that ask more than which names are present, as ``anyOf``
+        groups: the name present and the schema, or the name absent, or no object.
+        Returns the (name, schema text) of those it added a group for."""
+        added: list[tuple[str, str]] = []
+        for name, _, (schema, base, pointer) in flat.dependent_schemas:
+            key = _dependency_key(name, schema)
+            # allOf may repeat one dependency, and an option of its group holds it again.
+            if key in added or self.expanding.get(key) or not isinstance(schema, dict):
+                continue
+            if self._dependency_is_presence(flat, schema, base, pointer):
+                continue
+            self.dependencies_as_unions.add(key)
+            added.append(key)
+            present = (_with_all_of(schema, {"required": [name]}), base, pointer)
+            flat.any_of.append([present, ({"properties": {name: False}}, base, pointer),
+                                ({"not": {"type": "object"}}, base, pointer)])
+        return added
+
+    def _dependency_is_presence(self, flat: _Flat, schema: dict, base: str, pointer: str
+                                ) -> bool:
+        """Whether the object enforces the dependent schema itself (see
+        :meth:`_dependent_schema`): `required`, and `properties` that restate."""
+        if any(k in KEYWORDS and k not in _DEPENDENT_SCHEMA_KEYS for k in schema):
+            return False
+        for name, sub in schema.get("properties", {}).items():
+            at = f"{pointer}/properties/{_escape(name)}"
+            refs = flat.props.get(name) or self._undeclared(flat, name)
+            if self._subnode(refs, at) != self._subnode([*refs, (sub, base, at)], at):
+                return False
+        return True
 
     def _shared_types(self, flat: _Flat, group: list[Ref]) -> set[str]:
         """Types of which two options of a ``oneOf`` accept every value ``flat`` allows
@@ -1207,7 +1255,7 @@ class _Normalizer:
         pairs = [(a, b) for a, names in flat.dependent_required for b in names if a != b]
         forbidden: set[str] = set()
         for name, keyword, ref in flat.dependent_schemas:
-            needs = self._dependent_schema(flat, keyword, ref, declared)
+            needs = self._dependent_schema(flat, name, keyword, ref, declared)
             if needs is None:
                 forbidden.add(name)
             else:
@@ -1215,13 +1263,13 @@ class _Normalizer:
         return list(dict.fromkeys(pairs)), forbidden
 
     def _dependent_schema(
-        self, flat: _Flat, keyword: str, ref: Ref, declared: dict[str, list[Ref]]
+        self, flat: _Flat, name: str, keyword: str, ref: Ref, declared: dict[str, list[Ref]]
     ) -> list[str] | None:
         """The names a dependent schema requires (None: the schema is unsatisfiable by an
         object). Exact when it holds only `required` and `properties` that restate what
         the object already says of those properties; otherwise reported unsupported."""
         schema, base, pointer = ref
-        if schema is True:
+        if schema is True or _dependency_key(name, schema) in self.dependencies_as_unions:
             return []
         if schema is False:
             return None
@@ -1233,9 +1281,9 @@ class _Normalizer:
         types = schema.get("type", "object")
         if "object" not in ([types] if isinstance(types, str) else types):
             return None
-        for name, sub in schema.get("properties", {}).items():
-            at = f"{pointer}/properties/{_escape(name)}"
-            refs = declared.get(name) or self._undeclared(flat, name)
+        for prop, sub in schema.get("properties", {}).items():
+            at = f"{pointer}/properties/{_escape(prop)}"
+            refs = declared.get(prop) or self._undeclared(flat, prop)
             if self._subnode(refs, at) != self._subnode([*refs, (sub, base, at)], at):
                 self.unsupported(at, keyword, "a dependent schema constrains a property "
                                  "further: only `required` is enforced")
@@ -1371,6 +1419,23 @@ def _required_closure(required: dict[str, None], pairs: list[tuple[str, str]]) -
     return closure
 
 
+def _dependency_key(name: str, schema: Any) -> tuple[str, str]:
+    return name, json.dumps(schema, sort_keys=True, default=str)
+
+
+def _distinct(groups: list[list[Ref]]) -> list[list[Ref]]:
+    """``groups`` without repeats (the same options in the same order and base)."""
+    seen: set[str] = set()
+    kept = []
+    for group in groups:
+        key = json.dumps([[schema, base] for schema, base, _ in group], sort_keys=True,
+                         default=str)
+        if key not in seen:
+            seen.add(key)
+            kept.append(group)
+    return kept
+
+
 def _group_pointer(group: list[Ref]) -> str:
     """Where an anyOf/oneOf list is, from its first option's pointer."""
     return group[0][2].rsplit("/", 1)[0]
@@ -1427,8 +1492,17 @@ def _if_as_union(schema: dict, owner: Ref) -> list[Ref] | None:
         fails.append({"not": {"type": "object"}})
     _, base, pointer = owner
     then, otherwise = schema.get("then", True), schema.get("else", True)
-    options = [{"allOf": [cond, then]}] + [{"allOf": [f, otherwise]} for f in fails]
-    return [(option, base, f"{pointer}/if/{i}") for i, option in enumerate(options)]
+    # Each option is `then` or `else` where it stands, with its condition added.
+    return [(_with_all_of(then, cond), base, f"{pointer}/then")] + [
+        (_with_all_of(otherwise, f), base, f"{pointer}/else") for f in fails
+    ]
+
+
+def _with_all_of(schema: Any, extra: Any) -> Any:
+    """``schema`` and ``extra``, as one schema whose own keywords keep their pointers."""
+    if not isinstance(schema, dict):
+        return {"allOf": [schema, extra]}
+    return {**schema, "allOf": [*schema.get("allOf", []), extra]}
 
 
 def _presence_shaped(schema: Any) -> bool:

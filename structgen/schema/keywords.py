@@ -61,8 +61,10 @@ KEYWORDS: dict[str, tuple[str, Status, str]] = {
     "maxProperties": ("Object", "enforced", "extras included; bounds multiply states"),
     "dependentRequired": ("Object", "enforced", "names it lists count as declared, as "
                           "`required` names do"),
-    "dependentSchemas": ("Object", "partial", "subschemas of `required` (and `properties` "
-                         "that restate the object's own); others unsupported"),
+    "dependentSchemas": ("Object", "enforced", "`required` (and `properties` that restate "
+                         "the object's own) by the object; any other subschema the grammar "
+                         "enforces as an `anyOf`: the name present and the subschema, or the "
+                         "name absent"),
     "dependencies": ("Object", "partial", "draft-04 to draft-07: as `dependentRequired` and "
                      "`dependentSchemas`; an annotation in 2019-09 and 2020-12"),
     "unevaluatedProperties": ("Object", "post-validated", ""),

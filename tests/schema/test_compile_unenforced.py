@@ -27,11 +27,9 @@ CASES = [
     ({"type": "object", "additionalProperties": {"type": "integer"}, "maxProperties": 4096},
      "/maxProperties", "maxProperties", {f"k{i}": i for i in range(4097)}),
     ({"type": "object", "properties": {"a": {"type": "integer"}, "b": {"type": "integer"}},
-      "dependentSchemas": {"a": {"properties": {"b": {"minimum": 5}}}}},
-     "/dependentSchemas/a/properties/b", "dependentSchemas", {"a": 1, "b": 1}),
-    ({"type": "object", "properties": {"a": {"type": "integer"}, "b": {"type": "integer"}},
-      "dependentSchemas": {"a": {"not": {"required": ["b"]}}}},
-     "/dependentSchemas/a", "dependentSchemas", {"a": 1, "b": 1}),
+      "dependentSchemas": {"a": {"if": {"properties": {"b": {"minimum": 3}}},
+                                 "then": {"required": ["c"]}}}},
+     "/dependentSchemas/a/if", "if", {"a": 1, "b": 3}),
 ]
 
 
