@@ -463,6 +463,9 @@ class _Normalizer:
         if keyword == "if" and (group := _if_as_union(schema, owner)) is not None:
             flat.any_of.append(group)
             return
+        if keyword == "not" and (parts := _not_as_union(schema["not"])) is not None:
+            flat.any_of.append([(part, owner[1], f"{owner[2]}/not") for part in parts])
+            return
         if keyword == "minContains" and schema[keyword] == 0:
             return
         if keyword in ("not", "if"):
@@ -752,8 +755,21 @@ class _Normalizer:
                 for key in fresh:
                     self.active[key] -= 1
         for position, (group, exclusive) in enumerate(groups):
-            if exclusive and len(group) > 1:
-                self._check_disjoint(flat, group, position, built)
+            if not exclusive or len(group) < 2:
+                continue
+            overlap = self._overlap(flat, group, position, built)
+            if overlap is None:
+                continue
+            rewritten = _exactly_one(group)
+            if rewritten is not None:  # each option with the others negated: an anyOf
+                flat.one_of = [g for g in flat.one_of if g is not group]
+                flat.any_of = [*flat.any_of, rewritten]
+                return self._combine_groups(flat)
+            self.unsupported(
+                f"{flat.pointer}/oneOf", "oneOf",
+                f"options {overlap[0]} and {overlap[1]} may overlap, so exactly-one cannot "
+                "be enforced",
+            )
         return ir.union([node for _, node in built])
 
     def _option(self, flat: _Flat, choice: tuple[Ref, ...], kept: set[str]) -> _Flat:
@@ -765,7 +781,8 @@ class _Normalizer:
             stripped = {k: v for k, v in source[0].items()
                         if (k not in ("anyOf", "oneOf", "allOf", "$ref")
                             or f"{source[2]}/{k}" in kept)
-                        and not (k == "if" and _if_as_union(source[0], source) is not None)}
+                        and not (k == "if" and _if_as_union(source[0], source) is not None)
+                        and not (k == "not" and _not_as_union(source[0]["not"]) is not None)}
             self._merge(option, (stripped, source[1], source[2]), depth=0)
         for sub in choice:
             self._merge(option, sub, depth=0)
@@ -854,14 +871,15 @@ class _Normalizer:
             for key in fresh:
                 self.active[key] -= 1
 
-    def _check_disjoint(
+    def _overlap(
         self, flat: _Flat, group: list[Ref], position: int,
         built: list[tuple[tuple[int, ...], ir.Node]],
-    ) -> None:
-        """Exactly-one holds when nothing a built option writes meets another option of the
-        group. The other side is built as JSON Schema reads it (`spec_faithful`: undeclared
-        names allowed, no inferred types), so that values the default grammar leaves out
-        (an option alone would leave out the object's other names) hide no overlap."""
+    ) -> tuple[int, int] | None:
+        """Two options that may overlap; None when exactly-one holds because nothing a
+        built option writes meets another option of the group. The other side is built as
+        JSON Schema reads it (`spec_faithful`: undeclared names allowed, no inferred
+        types), so that values the default grammar leaves out (an option alone would leave
+        out the object's other names) hide no overlap."""
         saved = self.options
         self.options = replace(saved, spec_faithful=True)
         try:
@@ -872,12 +890,8 @@ class _Normalizer:
             i = indices[position]
             for j, other in enumerate(wide):
                 if j != i and not _disjoint(node, other):
-                    self.unsupported(
-                        f"{flat.pointer}/oneOf", "oneOf",
-                        f"options {min(i, j)} and {max(i, j)} may overlap, so exactly-one "
-                        "cannot be enforced",
-                    )
-                    return
+                    return min(i, j), max(i, j)
+        return None
 
     def _typed(self, flat: _Flat) -> ir.Node:
         types = set(_TYPES) if flat.types is None else set(flat.types)
@@ -1496,6 +1510,66 @@ def _if_as_union(schema: dict, owner: Ref) -> list[Ref] | None:
     return [(_with_all_of(then, cond), base, f"{pointer}/then")] + [
         (_with_all_of(otherwise, f), base, f"{pointer}/else") for f in fails
     ]
+
+
+def _not_as_union(schema: Any) -> list[Any] | None:
+    """``not`` over an object schema whose `properties` ask for types or values, as the
+    options of an ``anyOf`` (:func:`_negation`); None for others (a `not` that only asks
+    which names are present is a presence rule)."""
+    if not isinstance(schema, dict) or not any(
+        sub is not True and sub != {} for sub in (schema.get("properties") or {}).values()
+    ):
+        return None
+    parts = _negation(schema)
+    return parts or None
+
+
+def _exactly_one(group: list[Ref]) -> list[Ref] | None:
+    """A ``oneOf`` as an ``anyOf`` of each option with every other one negated, where
+    each option can be negated (see :func:`_negation`); None otherwise."""
+    negations = [_negation(ref[0]) for ref in group]
+    if any(n is None for n in negations) or len(group) > 4:
+        return None
+    options = []
+    for i, (schema, base, pointer) in enumerate(group):
+        others = [{"anyOf": n} if n else False for j, n in enumerate(negations) if j != i]
+        options.append((_with_all_of(schema, {"allOf": others}), base, pointer))
+    return options
+
+
+def _negation(schema: Any) -> list[Any] | None:
+    """Schemas whose union is what ``schema`` rejects, for an object schema of `type`,
+    `required` and `properties` that each ask for a type, a value or nothing; None for
+    any other schema."""
+    if isinstance(schema, bool):
+        return [] if schema else [True]
+    if not isinstance(schema, dict) or any(
+        key in KEYWORDS for key in schema if key not in ("type", "required", "properties")
+    ):
+        return None
+    parts: list[Any] = []
+    if "type" in schema:
+        if _types_outside({"type": schema["type"]}) is None:
+            return None
+        parts.append({"not": {"type": schema["type"]}})
+    required = schema.get("required", [])
+    properties = schema.get("properties", {})
+    if not isinstance(required, list) or not isinstance(properties, dict):
+        return None
+    parts += [{"type": "object", "properties": {name: False}} for name in required]
+    for name, sub in properties.items():
+        if sub is True or sub == {}:
+            continue
+        if sub is False:
+            wrong: Any = True
+        elif _types_outside(sub) is not None:
+            wrong = {"not": {"type": sub["type"]}}
+        elif (values := _values_of(sub)) is not None:
+            wrong = {"not": {"enum": values}}
+        else:
+            return None
+        parts.append({"type": "object", "required": [name], "properties": {name: wrong}})
+    return parts
 
 
 def _with_all_of(schema: Any, extra: Any) -> Any:

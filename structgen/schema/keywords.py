@@ -27,10 +27,15 @@ KEYWORDS: dict[str, tuple[str, Status, str]] = {
     "anyOf": ("Core", "enforced", ""),
     "oneOf": ("Core", "partial", "as a presence rule when the options only ask which "
               "names are present (at most 12 names); as `anyOf` when the options, merged "
-              "with the object's own keywords, are provably disjoint; otherwise unsupported"),
+              "with the object's own keywords, are provably disjoint (types that two "
+              "untyped options leave open are left out); as an `anyOf` of each option with "
+              "the others negated when they are object schemas whose `properties` ask for "
+              "types or values (at most 4 options); otherwise unsupported"),
     "not": ("Core", "partial", "when it only asks for a type (the other types remain), lists "
-            "values (null, booleans and strings left out; any value next to an `enum`), or "
-            "asks which names are present (a presence rule); otherwise unsupported"),
+            "values (null, booleans and strings left out; any value next to an `enum`), "
+            "asks which names are present (a presence rule), or is an object schema whose "
+            "`properties` ask for types or values (an `anyOf` of the ways it fails); "
+            "otherwise unsupported"),
     "if": ("Core", "partial", "with `then`/`else`: when all three only ask which names are "
            "present (a presence rule), or when `if` tells objects apart by the `const`/`enum` "
            "of one property (an `anyOf` of `if` and `then`, or each way `if` fails and "

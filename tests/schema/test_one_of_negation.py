@@ -1,0 +1,62 @@
+"""`oneOf` whose options overlap, as each option with the others negated, and `not` over
+an object schema that asks for types or values: exact, as jsonschema decides."""
+
+from __future__ import annotations
+
+import itertools
+
+import jsonschema
+import pytest
+
+import structgen
+from structgen.errors import UnsupportedSchemaError
+
+SCHEMAS = [
+    {"type": "object", "oneOf": [
+        {"properties": {"error": {"type": "string"}, "reason": {"type": "string"}},
+         "required": ["error", "reason"]},
+        {"properties": {"ok": {"type": "boolean"}}, "required": ["ok"]},
+    ]},
+    {"oneOf": [  # untyped: non-objects meet both and fail
+        {"required": ["a"], "properties": {"a": {"enum": [1, 2]}}},
+        {"properties": {"a": {"const": 2}, "b": {"type": "string"}}},
+    ]},
+    {"type": "object", "properties": {"age": {"type": "number"}}, "required": ["age"],
+     "anyOf": [
+         {"oneOf": [{"properties": {"a": {"type": "string"}}, "required": ["a"]},
+                    {"properties": {"b": {"type": "string"}}, "required": ["b"]}]},
+         {"not": {"properties": {"a": {"type": "string"}, "b": {"type": "string"}},
+                  "required": ["a", "b"]}},
+     ]},
+    {"type": "object", "not": {"properties": {"a": {"const": "x"}}, "required": ["a"]}},
+    {"oneOf": [{"type": "object", "required": ["a"]}, {"type": ["object", "string"]},
+               {"properties": {"a": False}}]},
+]
+
+
+def _instances() -> list[object]:
+    found: list[object] = [None, 0, "s", [], True]
+    choices = {"a": [None, 1, 2, "x", "y"], "b": [None, "s", 3], "age": [None, 7],
+               "error": [None, "e", 1], "reason": [None, "r"], "ok": [None, True, 1]}
+    for combo in itertools.product(*choices.values()):
+        found.append({k: v for k, v in zip(choices, combo, strict=True) if v is not None})
+    return found
+
+
+@pytest.mark.parametrize("schema", SCHEMAS, ids=range(len(SCHEMAS)))
+def test_matches_jsonschema(schema: dict) -> None:
+    grammar = structgen.compile(schema, spec_faithful=True)
+    assert not grammar.unenforced
+    validator = jsonschema.Draft202012Validator(schema)
+    for instance in _instances():
+        text = grammar.serialize(instance)
+        assert grammar.accepts(text) == validator.is_valid(instance), instance
+
+
+def test_options_that_cannot_be_negated_stay_unsupported() -> None:
+    schema = {"type": "object", "oneOf": [
+        {"required": ["a"], "properties": {"a": {"type": "string", "minLength": 2}}},
+        {"required": ["b"]},
+    ]}
+    with pytest.raises(UnsupportedSchemaError, match="oneOf"):
+        structgen.compile(schema, spec_faithful=True)
