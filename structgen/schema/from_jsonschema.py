@@ -59,6 +59,9 @@ _MAX_UNIQUE_VALUES = 12
 _MAX_FRACTIONAL_MULTIPLE = 10_000  # remainders a non-integer multipleOf may track
 # Presence rules (anyOf/oneOf/not/if over `required`) are tabulated over 2**n name sets.
 _MAX_PRESENCE_NAMES = 12
+# Keywords of a schema `oneOf` and `not` can negate (see _negation).
+_NEGATABLE = {"type", "enum", "const", "pattern", "minLength", "maxLength", "required",
+              "properties"}
 # Keywords of a presence schema that carry no constraint there.
 _PRESENCE_IGNORED = {"$defs", "definitions", "then", "else"}
 _DEPENDENCY_KEYWORDS = ("dependentRequired", "dependentSchemas", "dependencies")
@@ -128,6 +131,7 @@ class _Flat:
     min_length: int = 0
     max_length: int | None = None
     patterns: list[str] = field(default_factory=list)
+    forbidden_patterns: list[str] = field(default_factory=list)  # from `not: {pattern}`
     formats: list[str] = field(default_factory=list)
     minimum: tuple[Decimal, bool] | None = None
     maximum: tuple[Decimal, bool] | None = None
@@ -457,10 +461,14 @@ class _Normalizer:
         if keyword == "not" and (allowed := _types_outside(schema["not"])) is not None:
             flat.types = allowed if flat.types is None else flat.types & allowed
             return
+        if keyword == "not" and (pattern := _pattern_of(schema["not"])) is not None:
+            flat.types = {"string"} if flat.types is None else flat.types & {"string"}
+            flat.forbidden_patterns.append(pattern)
+            return
         if keyword == "not" and (values := _values_of(schema["not"])) is not None:
             flat.not_values += [(v, f"{owner[2]}/not") for v in values]
             return
-        if keyword == "if" and (group := _if_as_union(schema, owner)) is not None:
+        if keyword == "if" and (group := self._if_as_union(schema, owner)) is not None:
             flat.any_of.append(group)
             return
         if keyword == "not" and (parts := _not_as_union(schema["not"])) is not None:
@@ -781,12 +789,25 @@ class _Normalizer:
             stripped = {k: v for k, v in source[0].items()
                         if (k not in ("anyOf", "oneOf", "allOf", "$ref")
                             or f"{source[2]}/{k}" in kept)
-                        and not (k == "if" and _if_as_union(source[0], source) is not None)
+                        and not (k == "if" and self._if_as_union(source[0], source) is not None)
                         and not (k == "not" and _not_as_union(source[0]["not"]) is not None)}
             self._merge(option, (stripped, source[1], source[2]), depth=0)
         for sub in choice:
             self._merge(option, sub, depth=0)
         return option
+
+    def _if_as_union(self, schema: dict, owner: Ref) -> list[Ref] | None:
+        """:func:`_if_as_union`, with an ``if`` that is only a local ``$ref`` followed."""
+        cond = schema["if"]
+        if isinstance(cond, dict) and set(cond) == {"$ref"} and isinstance(cond["$ref"], str):
+            try:
+                target = self.registry.resolve(cond["$ref"], owner[1], f"{owner[2]}/if/$ref")
+            except UnsupportedSchemaError:
+                return None
+            if target[1] != owner[1]:  # another resource: its own refs would break here
+                return None
+            schema = {**schema, "if": target[0]}
+        return _if_as_union(schema, owner)
 
     def _dependencies_as_unions(self, flat: _Flat) -> list[tuple[str, str]]:
         """Dependent schemas that ask more than which names are present, as ``anyOf``
@@ -1050,6 +1071,7 @@ class _Normalizer:
             patterns=tuple(dict.fromkeys(flat.patterns)),
             formats=tuple(dict.fromkeys(flat.formats)),
             excluded=tuple(sorted(set(excluded))),
+            forbidden_patterns=tuple(dict.fromkeys(flat.forbidden_patterns)),
             pointer=flat.pointer,
         )
 
@@ -1348,9 +1370,10 @@ class _Normalizer:
         if not flat.property_names:
             return ir.StringNode()
         node = self._subnode(flat.property_names, f"{flat.pointer}/propertyNames")
-        if isinstance(node, ir.Union):
-            strings = [o for o in node.options if isinstance(o, ir.StringNode)]
-            node = strings[0] if len(strings) == 1 else node
+        if isinstance(node, ir.Union):  # the options that may be keys: strings
+            keys = [o for o in node.options if isinstance(o, ir.StringNode) or (
+                isinstance(o, ir.Literal) and any(isinstance(v, str) for v in o.values))]
+            node = keys[0] if len(keys) == 1 else node
         if isinstance(node, ir.StringNode):
             return node
         if isinstance(node, ir.Never):
@@ -1377,10 +1400,8 @@ class _Normalizer:
         key = self._names_node(flat)
         if key is None:
             return ()
-        key = ir.StringNode(
-            min_length=key.min_length, max_length=key.max_length, patterns=key.patterns,
-            formats=key.formats, excluded=tuple(declared), pointer=flat.pointer,
-        )
+        key = replace(key, excluded=tuple(dict.fromkeys((*declared, *key.excluded))),
+                      pointer=flat.pointer)
         # Every source (allOf member) judges an undeclared key on its own: by its patterns
         # the key matches, else by its additionalProperties.
         all_patterns: dict[str, list[Ref]] = {}
@@ -1409,12 +1430,8 @@ class _Normalizer:
             if isinstance(value, ir.Never):
                 continue
             result.append(ir.ExtraProperties(
-                ir.StringNode(
-                    min_length=key.min_length, max_length=key.max_length,
-                    patterns=key.patterns + tuple(chosen), formats=key.formats,
-                    excluded=key.excluded, forbidden_patterns=tuple(others),
-                    pointer=flat.pointer,
-                ),
+                replace(key, patterns=key.patterns + tuple(chosen),
+                        forbidden_patterns=key.forbidden_patterns + tuple(others)),
                 value,
             ))
         return tuple(result)
@@ -1467,6 +1484,16 @@ def _types_outside(schema: Any) -> set[str] | None:
     if not types or not types <= set(_TYPES) or ("integer" in types and "number" not in types):
         return None  # "numbers but not integers" is no type of its own
     return set(_TYPES) - types - ({"integer"} if "number" in types else set())
+
+
+def _pattern_of(schema: Any) -> str | None:
+    """The pattern of ``{"pattern": p}``: `not` over it leaves the strings p does not
+    find (every other value meets `pattern`)."""
+    if not isinstance(schema, dict) or not isinstance(schema.get("pattern"), str):
+        return None
+    if any(key in KEYWORDS for key in schema if key != "pattern"):
+        return None
+    return str(schema["pattern"])
 
 
 def _values_of(schema: Any) -> list[Any] | None:
@@ -1537,14 +1564,14 @@ def _exactly_one(group: list[Ref]) -> list[Ref] | None:
     return options
 
 
-def _negation(schema: Any) -> list[Any] | None:
-    """Schemas whose union is what ``schema`` rejects, for an object schema of `type`,
-    `required` and `properties` that each ask for a type, a value or nothing; None for
-    any other schema."""
+def _negation(schema: Any, depth: int = 0) -> list[Any] | None:
+    """Schemas whose union is what ``schema`` rejects, for a schema of `type`, values,
+    `pattern`, string lengths, `required` and `properties` that are such schemas in
+    turn (three levels deep); None for any other schema."""
     if isinstance(schema, bool):
         return [] if schema else [True]
-    if not isinstance(schema, dict) or any(
-        key in KEYWORDS for key in schema if key not in ("type", "required", "properties")
+    if not isinstance(schema, dict) or depth > 3 or any(
+        key in KEYWORDS and key not in _NEGATABLE for key in schema
     ):
         return None
     parts: list[Any] = []
@@ -1552,29 +1579,39 @@ def _negation(schema: Any) -> list[Any] | None:
         if _types_outside({"type": schema["type"]}) is None:
             return None
         parts.append({"not": {"type": schema["type"]}})
+    if "enum" in schema or "const" in schema:
+        values = _values_of({k: schema[k] for k in ("enum", "const") if k in schema})
+        if values is None:
+            return None
+        parts.append({"not": {"enum": values}})
+    if "pattern" in schema:
+        parts.append({"not": {"pattern": schema["pattern"]}})
+    low, high = schema.get("minLength", 0), schema.get("maxLength")
+    if not isinstance(low, int) or not isinstance(high, (int, type(None))):
+        return None
+    if low > 0:
+        parts.append({"type": "string", "maxLength": low - 1})
+    if high is not None:
+        parts.append({"type": "string", "minLength": high + 1})
     required = schema.get("required", [])
     properties = schema.get("properties", {})
     if not isinstance(required, list) or not isinstance(properties, dict):
         return None
     parts += [{"type": "object", "properties": {name: False}} for name in required]
     for name, sub in properties.items():
-        if sub is True or sub == {}:
-            continue
-        if sub is False:
-            wrong: Any = True
-        elif _types_outside(sub) is not None:
-            wrong = {"not": {"type": sub["type"]}}
-        elif (values := _values_of(sub)) is not None:
-            wrong = {"not": {"enum": values}}
-        else:
+        wrong = _negation(sub, depth + 1)
+        if wrong is None:
             return None
-        parts.append({"type": "object", "required": [name], "properties": {name: wrong}})
+        if wrong:
+            value = wrong[0] if len(wrong) == 1 else {"anyOf": wrong}
+            parts.append({"type": "object", "required": [name], "properties": {name: value}})
     return parts
 
 
 def _with_all_of(schema: Any, extra: Any) -> Any:
-    """``schema`` and ``extra``, as one schema whose own keywords keep their pointers."""
-    if not isinstance(schema, dict):
+    """``schema`` and ``extra``, as one schema whose own keywords keep their pointers
+    (but for a `$ref`, whose siblings draft-07 and earlier ignore)."""
+    if not isinstance(schema, dict) or "$ref" in schema:
         return {"allOf": [schema, extra]}
     return {**schema, "allOf": [*schema.get("allOf", []), extra]}
 

@@ -29,12 +29,13 @@ KEYWORDS: dict[str, tuple[str, Status, str]] = {
               "names are present (at most 12 names); as `anyOf` when the options, merged "
               "with the object's own keywords, are provably disjoint (types that two "
               "untyped options leave open are left out); as an `anyOf` of each option with "
-              "the others negated when they are object schemas whose `properties` ask for "
-              "types or values (at most 4 options); otherwise unsupported"),
-    "not": ("Core", "partial", "when it only asks for a type (the other types remain), lists "
-            "values (null, booleans and strings left out; any value next to an `enum`), "
-            "asks which names are present (a presence rule), or is an object schema whose "
-            "`properties` ask for types or values (an `anyOf` of the ways it fails); "
+              "the others negated when `not` could negate them (at most 4 options); "
+              "otherwise unsupported"),
+    "not": ("Core", "partial", "when it only asks for a type (the other types remain), a "
+            "`pattern` (strings it does not find), or values (null, booleans and strings "
+            "left out; any value next to an `enum`); when it asks which names are present "
+            "(a presence rule); or over a schema of types, values, `pattern`, string "
+            "lengths, `required` and such `properties` (an `anyOf` of the ways it fails); "
             "otherwise unsupported"),
     "if": ("Core", "partial", "with `then`/`else`: when all three only ask which names are "
            "present (a presence rule), or when `if` tells objects apart by the `const`/`enum` "

@@ -81,3 +81,24 @@ def test_not_over_values_matches_jsonschema(schema: dict) -> None:
 def test_other_conditions_stay_unsupported(schema: dict) -> None:
     with pytest.raises(UnsupportedSchemaError):
         structgen.compile(schema)
+
+
+@pytest.mark.parametrize("draft", ["draft-07", "2020-12"])
+def test_refs_in_if_and_then(draft: str) -> None:
+    # Before 2019-09 a `$ref` hides its siblings: the condition added to `then` must not.
+    uri = ("http://json-schema.org/draft-07/schema#" if draft == "draft-07"
+           else "https://json-schema.org/draft/2020-12/schema")
+    schema = {"$schema": uri, "type": "object",
+              "definitions": {"isA": {"properties": {"kind": {"const": "a"}},
+                                      "required": ["kind"]},
+                              "needX": {"required": ["x"]}},
+              "properties": {"kind": {"enum": ["a", "b"]}, "x": {"type": "integer"}},
+              "if": {"$ref": "#/definitions/isA"}, "then": {"$ref": "#/definitions/needX"},
+              "else": {"not": {"required": ["x"]}}}
+    grammar = structgen.compile(schema, spec_faithful=True)
+    assert not grammar.unenforced
+    validator = jsonschema.validators.validator_for(schema)(schema)
+    for instance in [{}, {"x": 1}, {"kind": "a"}, {"kind": "a", "x": 1}, {"kind": "b"},
+                     {"kind": "b", "x": 1}]:
+        text = grammar.serialize(instance)
+        assert grammar.accepts(text) == validator.is_valid(instance), instance
