@@ -143,6 +143,8 @@ class _Flat:
     # Keywords only a validator can check: enforced by filtering when `enum` makes the
     # language finite, otherwise reported as unsupported when the node is built.
     deferred: list[tuple[str, str]] = field(default_factory=list)
+    # Dependent schemas (name, schema text) this object enforces as anyOf groups.
+    converted: set[tuple[str, str]] = field(default_factory=set)
     # Values `not` over `enum`/`const` rules out: (value, pointer of that `not`).
     not_values: list[tuple[Any, str]] = field(default_factory=list)
 
@@ -348,10 +350,6 @@ class _Normalizer:
         self.nodes = 0
         self.depth = 0
         self.deadline = deadline
-        # Dependent schemas (name, schema text) enforced as anyOf groups, not by the
-        # object: each flat that holds one gets the group, but for those inside its options.
-        self.dependencies_as_unions: set[tuple[str, str]] = set()
-        self.expanding: dict[tuple[str, str], int] = {}
         dialect = root.get("$schema", "") if isinstance(root, dict) else ""
         dialect = dialect if isinstance(dialect, str) else ""
         self.legacy = any(d in dialect for d in ("draft-03", "draft-04", "draft-06", "draft-07"))
@@ -708,14 +706,9 @@ class _Normalizer:
     def _combined(self, flat: _Flat) -> ir.Node:
         # allOf often repeats a group (traits merged many times): A and A is A.
         flat.any_of, flat.one_of = _distinct(flat.any_of), _distinct(flat.one_of)
-        converted = self._dependencies_as_unions(flat) if flat.enum is None else []
-        for key in converted:  # enforced by this flat's group: not again inside it
-            self.expanding[key] = self.expanding.get(key, 0) + 1
-        try:
-            return self._combine_groups(flat)
-        finally:
-            for key in converted:
-                self.expanding[key] -= 1
+        if flat.enum is None:
+            self._dependencies_as_unions(flat)
+        return self._combine_groups(flat)
 
     def _combine_groups(self, flat: _Flat) -> ir.Node:
         kept = set() if flat.enum is not None else {p for p, _, _ in self._presence(flat)}
@@ -786,7 +779,8 @@ class _Normalizer:
         and the groups in ``kept`` (presence rules, which each option enforces)."""
         option = _Flat(pointer=flat.pointer)
         for source in flat.sources:
-            stripped = {k: v for k, v in source[0].items()
+            stripped = {k: _without(v, flat.converted) if k in _DEPENDENCY_KEYWORDS else v
+                        for k, v in source[0].items()
                         if (k not in ("anyOf", "oneOf", "allOf", "$ref")
                             or f"{source[2]}/{k}" in kept)
                         and not (k == "if" and self._if_as_union(source[0], source) is not None)
@@ -809,24 +803,21 @@ class _Normalizer:
             schema = {**schema, "if": target[0]}
         return _if_as_union(schema, owner)
 
-    def _dependencies_as_unions(self, flat: _Flat) -> list[tuple[str, str]]:
+    def _dependencies_as_unions(self, flat: _Flat) -> None:
         """Dependent schemas that ask more than which names are present, as ``anyOf``
-        groups: the name present and the schema, or the name absent, or no object.
-        Returns the (name, schema text) of those it added a group for."""
-        added: list[tuple[str, str]] = []
+        groups: the name present and the schema, or the name absent, or no object. The
+        options then leave them out (see :meth:`_option`)."""
         for name, _, (schema, base, pointer) in flat.dependent_schemas:
             key = _dependency_key(name, schema)
-            # allOf may repeat one dependency, and an option of its group holds it again.
-            if key in added or self.expanding.get(key) or not isinstance(schema, dict):
+            # allOf may repeat one dependency: one group enforces it.
+            if key in flat.converted or not isinstance(schema, dict):
                 continue
             if self._dependency_is_presence(flat, schema, base, pointer):
                 continue
-            self.dependencies_as_unions.add(key)
-            added.append(key)
+            flat.converted.add(key)
             present = (_with_all_of(schema, {"required": [name]}), base, pointer)
             flat.any_of.append([present, ({"properties": {name: False}}, base, pointer),
                                 ({"not": {"type": "object"}}, base, pointer)])
-        return added
 
     def _dependency_is_presence(self, flat: _Flat, schema: dict, base: str, pointer: str
                                 ) -> bool:
@@ -1291,7 +1282,7 @@ class _Normalizer:
         pairs = [(a, b) for a, names in flat.dependent_required for b in names if a != b]
         forbidden: set[str] = set()
         for name, keyword, ref in flat.dependent_schemas:
-            needs = self._dependent_schema(flat, name, keyword, ref, declared)
+            needs = self._dependent_schema(flat, keyword, ref, declared)
             if needs is None:
                 forbidden.add(name)
             else:
@@ -1299,13 +1290,13 @@ class _Normalizer:
         return list(dict.fromkeys(pairs)), forbidden
 
     def _dependent_schema(
-        self, flat: _Flat, name: str, keyword: str, ref: Ref, declared: dict[str, list[Ref]]
+        self, flat: _Flat, keyword: str, ref: Ref, declared: dict[str, list[Ref]]
     ) -> list[str] | None:
         """The names a dependent schema requires (None: the schema is unsatisfiable by an
         object). Exact when it holds only `required` and `properties` that restate what
         the object already says of those properties; otherwise reported unsupported."""
         schema, base, pointer = ref
-        if schema is True or _dependency_key(name, schema) in self.dependencies_as_unions:
+        if schema is True:
             return []
         if schema is False:
             return None
@@ -1452,6 +1443,14 @@ def _required_closure(required: dict[str, None], pairs: list[tuple[str, str]]) -
 
 def _dependency_key(name: str, schema: Any) -> tuple[str, str]:
     return name, json.dumps(schema, sort_keys=True, default=str)
+
+
+def _without(dependencies: Any, converted: set[tuple[str, str]]) -> Any:
+    """A dependencies keyword without the dependent schemas enforced as groups."""
+    if not isinstance(dependencies, dict) or not converted:
+        return dependencies
+    return {name: schema for name, schema in dependencies.items()
+            if _dependency_key(name, schema) not in converted}
 
 
 def _distinct(groups: list[list[Ref]]) -> list[list[Ref]]:

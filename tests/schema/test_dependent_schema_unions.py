@@ -53,3 +53,31 @@ def test_repeated_groups_count_once() -> None:
     assert grammar.accepts('{"a": 1}') and grammar.accepts('"s"')
     assert grammar.accepts("1")  # `required` binds objects only
     assert not grammar.accepts("{}")
+
+
+def test_recursive_values_each_hold_the_dependency() -> None:
+    # A filter whose `value` may be a list of filters: the dependency binds at every depth.
+    schema = {
+        "$schema": DRAFT4, "$ref": "#/definitions/filter",
+        "definitions": {"filter": {
+            "type": "object", "required": ["op"],
+            "properties": {"op": {"enum": ["or", "gt"]}},
+            "dependencies": {"op": {"oneOf": [
+                {"properties": {"op": {"enum": ["or"]}, "value": {
+                    "type": "array", "items": {"$ref": "#/definitions/filter"}}},
+                 "required": ["value"]},
+                {"properties": {"op": {"enum": ["gt"]}, "value": {"type": "integer"}},
+                 "required": ["value"]},
+            ]}},
+        }},
+    }
+    grammar = structgen.compile(schema, spec_faithful=True, max_recursion_depth=4)
+    validator = jsonschema.Draft4Validator(schema)
+    gt = {"op": "gt", "value": 1}
+    for instance in [gt, {"op": "gt", "value": None}, {"op": "or", "value": [gt]},
+                     {"op": "or", "value": [{"op": "gt", "value": None}]},
+                     {"op": "or", "value": [{"op": "or", "value": [gt]}]},
+                     {"op": "or", "value": [{"op": "or", "value": [{"op": "gt", "value": "x"}]}]},
+                     {"op": "or", "value": [{"op": "or", "value": [{"op": "or", "value": []}]}]}]:
+        text = grammar.serialize(instance)
+        assert grammar.accepts(text) == validator.is_valid(instance), instance
