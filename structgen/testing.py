@@ -13,8 +13,10 @@ from typing import Any
 
 from structgen.errors import StructgenError
 from structgen.grammar import Grammar, compile
+from structgen.schema.validator import validator_for
 
 __all__ = [
+    "assert_agrees_with_jsonschema",
     "assert_compile_error",
     "assert_language",
     "assert_round_trip",
@@ -145,6 +147,33 @@ def assert_round_trip(schema_or_grammar: Any, instances: Iterable[Any],
     if wrong:
         raise AssertionError(
             f"{len(wrong)} serialized instances rejected by {grammar!r}:\n" + "\n".join(wrong)
+        )
+    return grammar
+
+
+def assert_agrees_with_jsonschema(schema: Any, instances: Iterable[Any],
+                                  **compile_options: Any) -> Grammar:
+    """The grammar, with nothing left unenforced, accepts each instance (as
+    ``Grammar.serialize`` writes it) exactly when jsonschema finds it valid.
+
+    A differential check for keywords the grammar enforces exactly; the schema's own
+    ``$schema`` picks jsonschema's draft (2020-12 without one).
+    """
+    __tracebackhide__ = True
+    grammar = grammar_of(schema, **compile_options)
+    assert not grammar.unenforced, f"unenforced: {grammar.unenforced}"
+    validator = validator_for(schema, formats=False)
+    wrong = []
+    for instance in instances:
+        text = grammar.serialize(instance)
+        expected = validator.is_valid(instance)
+        if grammar.accepts(text) != expected:
+            verdict = "rejected, valid" if expected else "accepted, invalid"
+            wrong.append(f"  {verdict}: {_show(text)}")
+    if wrong:
+        raise AssertionError(
+            f"{len(wrong)} instances answered unlike jsonschema by {grammar!r} for schema "
+            f"{json.dumps(schema, default=repr)[:300]}:\n" + "\n".join(wrong)
         )
     return grammar
 
