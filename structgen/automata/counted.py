@@ -21,7 +21,8 @@ While the grammar is built, such a string body is one opaque symbol, a *hole*, s
 determinization and minimization treat it as a unit; :func:`expand` replaces each hole
 transition by its layers once the whole DFA is minimal. A hole that shares its source
 state with another way forward (``anyOf`` of two string schemas) cannot be counted apart:
-:class:`CountedConflict` then makes the builder spell every string out.
+:class:`CountedConflict` names those holes and the builder starts again with them spelled
+out.
 """
 
 from __future__ import annotations

@@ -20,6 +20,9 @@ __all__ = ["Guide"]
 class Guide:
     """The runtime state of one generation: a DFA state, a token budget, and the masks.
 
+    In a long string the grammar counts beside its DFA (:mod:`structgen.automata.counted`),
+    the guide also keeps the characters written there; its masks stay those of a DFA state.
+
     Parameters
     ----------
     index

@@ -164,14 +164,14 @@ class TokenIndex:
                 self._special_symbol[token_id] = symbol
         self._specials = sorted(self._special_symbol.items())
 
+        self._trie = vocabulary_trie(vocab, cache=cache)
         if dfa.counters is not None:
-            longest = max((len(b) for b in vocab.token_bytes if b), default=0)
+            longest = int(self._trie.depth.max(initial=0))  # the longest token, in bytes
             if longest > WINDOW:
                 raise ValueError(
                     f"the grammar counts long strings {WINDOW} characters ahead, but this "
                     f"vocabulary has a token of {longest} bytes"
                 )
-        self._trie = vocabulary_trie(vocab, cache=cache)
         self._masks: dict[int, MaskEntry] = {}
         self._limited: dict[tuple[int, int], MaskEntry] = {}
         self._max_cost: dict[int, int] = {}
