@@ -56,6 +56,7 @@ WINDOW = 128
 # minLength is spelled out: above this many characters the string is built as before.
 MAX_SPELLED_MIN = 256
 _QUOTE = 0x22
+_FAR = 1 << 62
 # Counters.kind
 INSIDE, ENTRY, TICK, FREE_TICK, FREE = 1, 2, 3, 4, 5
 
@@ -81,10 +82,10 @@ class Counters:
     """
 
     kind: npt.NDArray[np.int8]
-    free_start: npt.NDArray[np.int32]
-    free_bound: npt.NDArray[np.int32]
-    free_jump: npt.NDArray[np.int32]
-    free_stride: npt.NDArray[np.int32]
+    free_start: npt.NDArray[np.int64]
+    free_bound: npt.NDArray[np.int64]
+    free_jump: npt.NDArray[np.int64]
+    free_stride: npt.NDArray[np.int64]
 
     @property
     def nbytes(self) -> int:
@@ -157,7 +158,8 @@ def counted_bounds(node: ir.StringNode) -> tuple[int, int] | None:
         or node.max_length - node.min_length <= WINDOW
     ):
         return None
-    return node.min_length, node.max_length
+    # Past 2**62 characters no text in memory can tell the bound apart: cap it.
+    return node.min_length, min(node.max_length, _FAR)
 
 
 def holes_of(node: ir.Node, limit: int = 64) -> list[tuple[int, int]]:
@@ -301,7 +303,7 @@ def expand(
     table = np.where(moved >= 0, new_id[np.maximum(moved, 0)], -1).astype(np.int32)
     flags = flags[perm]
     layers = sorted((int(new_id[a]), b, int(new_id[c]), d) for a, b, c, d in free_layers)
-    columns = np.array(layers, dtype=np.int32).reshape(-1, 4).T
+    columns = np.array(layers, dtype=np.int64).reshape(-1, 4).T
     counters = Counters(kind[perm], *(np.ascontiguousarray(c) for c in columns))
     for array in dataclasses.astuple(counters):
         array.flags.writeable = False

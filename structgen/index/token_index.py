@@ -583,7 +583,7 @@ class TokenIndex:
                 self._class_of.astype("<i4").tobytes(),
                 np.asarray(dfa.accepting, dtype=np.uint8).tobytes(),
                 *([] if dfa.counters is None else [
-                    a.astype("<i4").tobytes() for a in dataclasses.astuple(dfa.counters)
+                    a.astype("<i8").tobytes() for a in dataclasses.astuple(dfa.counters)
                 ]),
             )
         return self._key

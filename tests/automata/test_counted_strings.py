@@ -132,3 +132,9 @@ def test_reference_build_agrees() -> None:
     for items in ([], ["abc"], ["ab"], ["a" * 200, "b" * 3], ["a" * 201], ["\\u0001" * 200]):
         text = json.dumps(items).encode()
         assert direct.accepts(text) == reference.accepts(text), items
+
+
+def test_a_bound_past_any_text_is_capped() -> None:
+    grammar = structgen.compile({"type": "string", "maxLength": 10**30})
+    assert grammar.dfa.counters is not None
+    assert grammar.accepts(_string("x", 5000)) and not grammar.accepts(_string("x", 5000)[:-1])
