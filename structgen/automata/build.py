@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from functools import cached_property
 from typing import Any, Literal
@@ -15,7 +15,7 @@ import numpy as np
 from structgen.automata.compose import NotDeterministic, Part, compose
 from structgen.automata.counted import CountedConflict, counted_bounds, expand, holes_of
 from structgen.automata.determinize import limit_error
-from structgen.automata.dfa import ByteDFA, finish, from_nfa
+from structgen.automata.dfa import ByteDFA, accept_distances, finish, from_nfa
 from structgen.automata.nfa import NFA, byte_mask, symbol_mask
 from structgen.automata.numbers import (
     add_decimal_multiple,
@@ -73,8 +73,7 @@ def build_dfa(node: ir.Node, options: BuildOptions, *, direct: bool = True) -> B
         try:
             return _build(node, options, direct, holes, deadline)
         except CountedConflict as conflict:
-            base = 256 + len(options.special_tokens)
-            holes = [b for i, b in enumerate(holes) if base + i not in conflict.symbols]
+            holes = [bounds for bounds in holes if bounds not in conflict.bounds]
 
 
 def _build(node: ir.Node, options: BuildOptions, direct: bool, holes: list[tuple[int, int]],
@@ -242,15 +241,18 @@ class _Builder:
         char = self._char_dfa
         assert char is not None  # one character always has a spelling
         ends = np.flatnonzero(char.accepting)
-        table, class_of, accepting, distances, counters = expand(
+        n_symbols = self.n_symbols - len(self.holes)
+        expanded = expand(
             dfa.transitions, dfa.class_of, dfa.accepting,
             {symbol: bounds for bounds, symbol in self.holes.items()},
-            (char.transitions, char.class_of, int(ends[0])),
-            self.n_symbols - len(self.holes),
+            (char.transitions, char.class_of, int(ends[0])), n_symbols,
         )
+        if expanded is None:  # no counted string made it into the language
+            return replace(dfa, class_of=np.ascontiguousarray(dfa.class_of[:n_symbols]))
+        table, class_of, accepting, counters = expanded
         if table.shape[0] > self.options.state_budget:
             raise limit_error(self.options.state_budget)
-        return ByteDFA(table, accepting, class_of, distances, counters)
+        return ByteDFA(table, accepting, class_of, accept_distances(table, accepting), counters)
 
     def _Never(self, node: ir.Never, src: int, dst: int) -> None:
         """No edge: nothing gets from src to dst."""

@@ -9,13 +9,15 @@ holds only this form.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import numpy.typing as npt
 
-from structgen.automata.counted import Counters, count_walk
-from structgen.automata.dfa import ByteDFA
+from structgen.automata.counted import Counters
+from structgen.automata.dfa import ByteDFA, accepts
 
 __all__ = ["DEAD", "CompactDFA", "CompactTable"]
 
@@ -162,10 +164,18 @@ class CompactDFA:
                 return -1
         return state
 
+    @cached_property
+    def fast_step(self) -> Callable[[int, int], int]:
+        """:meth:`step` without its checks, for walks that read every state they pass
+        (long strings: :func:`~structgen.automata.counted.count_walk`)."""
+        row_of, offset = self.transitions.row_of.item, self.transitions.rows.item
+        class_of = self.class_of.tolist()
+        if self.transitions.row_of.size == 0:
+            return lambda state, symbol: max(state + offset(state, class_of[symbol]), -1)
+        return lambda state, symbol: max(state + offset(row_of(state), class_of[symbol]), -1)
+
     def accepts(self, symbols: bytes | list[int]) -> bool:
-        state = count_walk(self.step, self.counters, symbols)[0] if self.counters else \
-            self.walk(symbols)
-        return state >= 0 and bool(self.accepting[state])
+        return accepts(self, symbols)
 
     def class_masks(self) -> list[int]:
         """For each class, the set of symbols in it as an int bitmask."""

@@ -36,8 +36,6 @@ from functools import cached_property
 import numpy as np
 import numpy.typing as npt
 
-from structgen.automata.distance import bytes_to_accept
-from structgen.automata.search_fast import bytes_to_accept_fast
 from structgen.schema import ir
 
 __all__ = [
@@ -64,9 +62,9 @@ INSIDE, ENTRY, TICK, FREE_TICK, FREE = 1, 2, 3, 4, 5
 class CountedConflict(Exception):
     """Counted strings whose bodies share their first state with another way forward."""
 
-    def __init__(self, symbols: set[int]) -> None:
-        super().__init__(f"hole symbols {sorted(symbols)}")
-        self.symbols = symbols
+    def __init__(self, bounds: set[tuple[int, int]]) -> None:
+        super().__init__(f"counted strings {sorted(bounds)}")
+        self.bounds = bounds
 
 
 @dataclass(eq=False)
@@ -193,13 +191,13 @@ def expand(
     char: tuple[npt.NDArray[np.int32], npt.NDArray[np.int32], int],
     n_symbols: int,
 ) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int32], npt.NDArray[np.bool_],
-           npt.NDArray[np.int32], Counters | None]:
+           Counters] | None:
     """Replace every hole transition of a minimal DFA by its counted layers.
 
     ``holes`` maps a hole symbol to its ``(minLength, maxLength)``; ``char`` is the
     one-character DFA (transitions, class_of, its single accepting state, which has no
     way out). Returns the table, class map (over the first ``n_symbols`` symbols, holes
-    dropped), accepting flags, bytes-to-accept and the counters (None: no hole was used).
+    dropped), accepting flags and the counters; None when no hole is used.
 
     Raises
     ------
@@ -218,9 +216,9 @@ def expand(
                 conflicts.update(int(x) for x in holes if live[p, class_of[x]])
             sources.append((p, h, int(transitions[p, column])))
     if conflicts:
-        raise CountedConflict(conflicts)
+        raise CountedConflict({holes[h] for h in conflicts})
     if not sources:
-        return (*_drop_holes(transitions, class_of, accepting, n_symbols), None)
+        return None
 
     c_table, c_class, c_end = char
     # Classes of the expanded DFA: what the outer DFA and the character DFA both tell apart.
@@ -307,20 +305,4 @@ def expand(
     counters = Counters(kind[perm], *(np.ascontiguousarray(c) for c in columns))
     for array in dataclasses.astuple(counters):
         array.flags.writeable = False
-    distances = (bytes_to_accept_fast(table, flags) if n > 256
-                 else bytes_to_accept(table.tolist(), flags.tolist()))
-    return table, new_class, flags, distances, counters
-
-
-def _drop_holes(
-    transitions: npt.NDArray[np.int32],
-    class_of: npt.NDArray[np.int32],
-    accepting: npt.NDArray[np.bool_],
-    n_symbols: int,
-) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int32], npt.NDArray[np.bool_],
-           npt.NDArray[np.int32]]:
-    table = np.ascontiguousarray(transitions)
-    n = table.shape[0]
-    distances = (bytes_to_accept_fast(table, accepting) if n > 256
-                 else bytes_to_accept(table.tolist(), accepting.tolist()))
-    return table, np.ascontiguousarray(class_of[:n_symbols]), accepting, distances
+    return table, new_class, flags, counters

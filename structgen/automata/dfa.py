@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
@@ -18,7 +19,10 @@ from structgen.automata.nfa import NFA
 from structgen.automata.search_fast import bytes_to_accept_fast, trim_fast
 from structgen.errors import GrammarLimitError
 
-__all__ = ["ByteDFA", "finish", "from_nfa"]
+if TYPE_CHECKING:
+    from structgen.automata.compact import CompactDFA
+
+__all__ = ["ByteDFA", "accept_distances", "accepts", "finish", "from_nfa"]
 
 # Below this size pure Python is faster than calling into numba.
 _FAST_ABOVE = 256
@@ -65,9 +69,7 @@ class ByteDFA:
         return state
 
     def accepts(self, symbols: bytes | list[int]) -> bool:
-        state = count_walk(self.step, self.counters, symbols)[0] if self.counters else \
-            self.walk(symbols)
-        return state >= 0 and bool(self.accepting[state])
+        return accepts(self, symbols)
 
     @property
     def _rows(self) -> list[list[int]]:
@@ -199,12 +201,27 @@ def finish(
         table = np.array(rows, dtype=np.int32).reshape(len(rows), -1)
         finals = np.array(flags, dtype=np.bool_)
     table, new_class_of = merge_classes(table, np.array(class_of, dtype=np.int32))
-    distances = (
-        bytes_to_accept_fast(table, finals) if len(table) > _FAST_ABOVE
-        else bytes_to_accept(table.tolist(), finals.tolist())
-    )
     return ByteDFA(transitions=table, accepting=finals, class_of=new_class_of,
-                   bytes_to_accept=distances)
+                   bytes_to_accept=accept_distances(table, finals))
+
+
+def accept_distances(
+    table: npt.NDArray[np.int32], accepting: npt.NDArray[np.bool_]
+) -> npt.NDArray[np.int32]:
+    """Per state, the fewest symbols to an accepting state; numba above ``_FAST_ABOVE``."""
+    if len(table) > _FAST_ABOVE:
+        return bytes_to_accept_fast(table, accepting)
+    return bytes_to_accept(table.tolist(), accepting.tolist())
+
+
+def accepts(dfa: ByteDFA | CompactDFA, symbols: bytes | list[int]) -> bool:
+    """Whether ``symbols`` take ``dfa`` from its start to an accepting state (counting the
+    characters of long strings where the DFA has counters)."""
+    if dfa.counters is None:
+        state = dfa.walk(symbols)
+    else:
+        state = count_walk(dfa.step, dfa.counters, symbols)[0]
+    return state >= 0 and bool(dfa.accepting[state])
 
 
 def from_nfa(

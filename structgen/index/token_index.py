@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
-import functools
 import importlib
 import json
 import os
 import sys
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -270,16 +269,7 @@ class TokenIndex:
             return target, count
         data = self._token_bytes[token_id]  # a valid target: within the vocabulary
         symbols = data if data is not None else [self._special_symbol[token_id]]
-        return count_walk(self._step, counters, symbols, state, count)
-
-    @functools.cached_property
-    def _step(self) -> Callable[[int, int], int]:
-        """One symbol's move (-1: dead), for walks that read each state they pass."""
-        row_of, offset = self._transitions.row_of.item, self._transitions.rows.item
-        class_of = self._class_of.tolist()
-        if self._transitions.row_of.size == 0:
-            return lambda state, symbol: max(state + offset(state, class_of[symbol]), -1)
-        return lambda state, symbol: max(state + offset(row_of(state), class_of[symbol]), -1)
+        return count_walk(self.dfa.fast_step, counters, symbols, state, count)
 
     def next_state(self, state: int, token_id: int) -> int:
         """The DFA state after ``token_id`` from ``state``; -1 if the grammar forbids it.
