@@ -11,7 +11,8 @@ from typing import Any, Literal
 
 from structgen.automata.build import BuildOptions, build_dfa
 from structgen.automata.compact import CompactDFA
-from structgen.errors import SchemaError, UnsatisfiableSchemaError
+from structgen.automata.unique import UniqueConflict, untracked
+from structgen.errors import SchemaError, UnsatisfiableSchemaError, UnsupportedSchemaError
 from structgen.index import TokenIndex, Vocabulary, build_index
 from structgen.schema import ir
 from structgen.schema.from_jsonschema import (
@@ -326,7 +327,15 @@ def _from_node(
     normalized: float,
     options: dict[str, Any],
 ) -> Grammar:
-    dense = build_dfa(node, build)
+    try:
+        dense = build_dfa(node, build)
+    except UniqueConflict:
+        why = "an array with unique string items starts where another option starts too"
+        if options.get("strict", True):
+            raise UnsupportedSchemaError(f"uniqueItems: {why}", keyword="uniqueItems") from None
+        node = untracked(node)
+        unenforced = (*unenforced, Unenforced("", "uniqueItems", why))
+        dense = build_dfa(node, build)
     if dense is None:
         raise UnsatisfiableSchemaError("no JSON value satisfies this schema")
     dfa = CompactDFA.from_dfa(dense)

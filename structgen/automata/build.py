@@ -24,6 +24,7 @@ from structgen.automata.numbers import (
     add_multiple_of,
 )
 from structgen.automata.regex import add_branches
+from structgen.automata.unique import ARRAY, CLOSE, COMMA, OPEN, has_tracked, relabel
 from structgen.automata.utf8 import ANY_CHAR, Lowerer, add_chars, normalize
 from structgen.errors import GrammarLimitError, UnsupportedSchemaError
 from structgen.schema import formats as _formats
@@ -68,19 +69,20 @@ def build_dfa(node: ir.Node, options: BuildOptions, *, direct: bool = True) -> B
     reference that tests compare the direct constructions (:mod:`.compose`) against.
     """
     holes = holes_of(node)
+    tracked = has_tracked(node)
     deadline = time.monotonic() + options.timeout_s  # shared by the rebuilds
     while True:  # at most once per hole: each conflict spells some out
         try:
-            return _build(node, options, direct, holes, deadline)
+            return _build(node, options, direct, holes, tracked, deadline)
         except CountedConflict as conflict:
             holes = [bounds for bounds in holes if bounds not in conflict.bounds]
 
 
 def _build(node: ir.Node, options: BuildOptions, direct: bool, holes: list[tuple[int, int]],
-           deadline: float) -> ByteDFA | None:
+           tracked: bool, deadline: float) -> ByteDFA | None:
     nfa = NFA(max_states=options.state_budget * _WORKING_FACTOR, timeout_s=options.timeout_s,
               deadline=deadline)
-    builder = _Builder(nfa, options, direct=direct, holes=holes)
+    builder = _Builder(nfa, options, direct=direct, holes=holes, tracked=tracked)
     opaque = _OPAQUE if direct else _COMPOSITE
     if isinstance(node, opaque) and not builder.flexible:
         dfa = builder._node_dfa(node)  # already minimal: no second subset construction
@@ -93,12 +95,12 @@ def _build(node: ir.Node, options: BuildOptions, direct: bool, holes: list[tuple
         else:
             builder.add(node, start, end)
         dfa = builder.determinize(nfa, builder.parts, start, end)
-    return builder.expand_holes(dfa)
+    return builder.relabel_markers(builder.expand_holes(dfa))
 
 
 class _Builder:
     def __init__(self, nfa: NFA, options: BuildOptions, *, direct: bool = True,
-                 holes: list[tuple[int, int]] | None = None) -> None:
+                 holes: list[tuple[int, int]] | None = None, tracked: bool = False) -> None:
         self.nfa = nfa
         self.options = options
         self.direct = direct
@@ -106,11 +108,15 @@ class _Builder:
         self.parts: list[Part] | None = [] if direct else None
         self.lowerer = self._lowerer(nfa)
         base = 256 + len(options.special_tokens)
+        # Arrays with unique string items: four marker symbols while building (see unique).
+        self.markers = [base + role for role in range(4)] if tracked else []
+        self.tracking = False  # building the items of such an array
+        base += len(self.markers)
         # Long strings: one symbol per (minLength, maxLength) while building (see counted).
         self.holes = {bounds: base + i for i, bounds in enumerate(holes or ())}
         self.n_symbols = base + len(self.holes)
         self.string_dfas: dict[ir.StringNode, ByteDFA | None] = {}
-        self.node_dfas: dict[ir.Node, ByteDFA | None] = {}
+        self.node_dfas: dict[tuple[ir.Node, bool], ByteDFA | None] = {}
         self.building: ir.Node | None = None
         # Subset construction and products may pass the budget before minimization
         # shrinks the result: they get this much, each minimal DFA the budget itself.
@@ -191,8 +197,9 @@ class _Builder:
         method(node, src, dst)
 
     def _node_dfa(self, node: ir.Node) -> ByteDFA | None:
-        if node in self.node_dfas:
-            return self.node_dfas[node]
+        key = (node, self.tracking)
+        if key in self.node_dfas:
+            return self.node_dfas[key]
         outer = self.nfa, self.lowerer, self.building, self.parts
         self.nfa = self._sub_nfa()
         self.lowerer = self._lowerer(self.nfa)
@@ -204,7 +211,7 @@ class _Builder:
             dfa = self.determinize(self.nfa, self.parts, s, e)
         finally:
             self.nfa, self.lowerer, self.building, self.parts = outer
-        self.node_dfas[node] = dfa
+        self.node_dfas[key] = dfa
         return dfa
 
     def determinize(
@@ -253,6 +260,17 @@ class _Builder:
         if table.shape[0] > self.options.state_budget:
             raise limit_error(self.options.state_budget)
         return ByteDFA(table, accepting, class_of, accept_distances(table, accepting), counters)
+
+    def relabel_markers(self, dfa: ByteDFA | None) -> ByteDFA | None:
+        """Write the tracked arrays' markers back as bytes (:mod:`.unique`)."""
+        if dfa is None or not self.markers:
+            return dfa
+        relabeled = relabel(dfa.transitions, dfa.class_of, self.markers)
+        if relabeled is None:  # no tracked array made it into the language
+            return replace(dfa, class_of=np.ascontiguousarray(dfa.class_of[:self.markers[0]]))
+        table, class_of, unique = relabeled
+        return ByteDFA(table, dfa.accepting, class_of, accept_distances(table, dfa.accepting),
+                       dfa.counters, unique)
 
     def _Never(self, node: ir.Never, src: int, dst: int) -> None:
         """No edge: nothing gets from src to dst."""
@@ -309,14 +327,21 @@ class _Builder:
     def _string_text(self, value: str, src: int, dst: int) -> None:
         """A JSON string literal, accepting every escape spelling of each character."""
         cur = self.new()
-        self.text(src, cur, b'"')
+        self.quote(src, cur, OPEN)
         for ch in value:
             nxt = self.new()
             cp = ord(ch)
             add_chars(self.nfa, cur, nxt, normalize([(cp, cp)]), json_string=True,
                       lowerer=self.lowerer)
             cur = nxt
-        self.text(cur, dst, b'"')
+        self.quote(cur, dst, CLOSE)
+
+    def quote(self, src: int, dst: int, role: int) -> None:
+        """A string's opening or closing quote: a marker in the items of a tracked array."""
+        if self.tracking:
+            self.nfa.edge(src, symbol_mask(self.markers[role]), dst)
+        else:
+            self.text(src, dst, b'"')
 
     def _AnyValue(self, node: ir.AnyValue, src: int, dst: int) -> None:
         self.text(src, dst, b"null")
@@ -513,7 +538,7 @@ class _Builder:
 
     def _StringNode(self, node: ir.StringNode, src: int, dst: int) -> None:
         bounds = counted_bounds(node)
-        if bounds in self.holes:  # the body and closing quote: one symbol until expand_holes
+        if bounds in self.holes and not self.tracking:  # body and closing quote: one symbol
             opened = self.new()
             self.text(src, opened, b'"')
             self.nfa.edge(opened, symbol_mask(self.holes[bounds]), dst)
@@ -521,22 +546,26 @@ class _Builder:
         if node == ir.StringNode():
             loop = self.new()
             add_chars(self.nfa, loop, loop, ANY_CHAR, json_string=True, lowerer=self.lowerer)
-            self.text(src, loop, b'"')
-            self.text(loop, dst, b'"')
+            self.quote(src, loop, OPEN)
+            self.quote(loop, dst, CLOSE)
             return
         content = self._content_dfa(node)
         if content is None:
             return
         open_quote, close_quote = self.new(), self.new()
-        self.text(src, open_quote, b'"')
+        self.quote(src, open_quote, OPEN)
         content.embed(self.nfa, open_quote, close_quote)
-        self.text(close_quote, dst, b'"')
+        self.quote(close_quote, dst, CLOSE)
 
     # -- arrays ---------------------------------------------------------------------
     def _ArrayNode(self, node: ir.ArrayNode, src: int, dst: int) -> None:
         opened = self.new()
-        self.punct(src, opened, "[")
-        if node.unique:
+        tracked = node.tracked
+        if tracked:
+            self.nfa.edge(src, symbol_mask(self.markers[ARRAY]), opened)
+        else:
+            self.punct(src, opened, "[")
+        if node.unique and not tracked:
             self._unique_items(node, opened, dst)
             return
         has_more = not isinstance(node.items, ir.Never)
@@ -559,17 +588,41 @@ class _Builder:
             start = cur
             if i:
                 start = self.new()
-                self.item_sep(cur, start)
+                self._item_sep(cur, start, tracked)
             after = self.new()
-            self.add(item, start, after)
+            self._item(item, start, after, tracked)
             cur = after
             if i + 1 >= node.min_items:
                 self.punct(cur, dst, "]")
         if limit is None and has_more:
             # Unbounded tail: loop on the last unrolled position.
             start = self.new()
-            self.item_sep(cur, start)
-            self.add(node.items, start, cur)
+            self._item_sep(cur, start, tracked)
+            self._item(node.items, start, cur, tracked)
+
+    def _item_sep(self, src: int, dst: int, tracked: bool) -> None:
+        """The item separator; its comma a marker in a tracked array."""
+        if not tracked:
+            self.item_sep(src, dst)
+            return
+        separator = self.options.item_separator
+        if self.flexible:
+            self.ws(src, (src := self.new()))
+            separator = separator.strip() or separator
+        before, _, after = separator.partition(",")
+        if before:
+            self.text(src, (src := self.new()), before)
+        mid = self.new() if after else dst
+        self.nfa.edge(src, symbol_mask(self.markers[COMMA]), mid)
+        if after:
+            self.text(mid, dst, after)
+
+    def _item(self, item: ir.Node, src: int, dst: int, tracked: bool) -> None:
+        outer, self.tracking = self.tracking, tracked
+        try:
+            self.add(item, src, dst)
+        finally:
+            self.tracking = outer
 
     def _unique_items(self, node: ir.ArrayNode, opened: int, dst: int) -> None:
         """Items drawn from finite literal sets, no value twice: a state is the set of

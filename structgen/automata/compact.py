@@ -18,6 +18,7 @@ import numpy.typing as npt
 
 from structgen.automata.counted import Counters
 from structgen.automata.dfa import ByteDFA, accepts
+from structgen.automata.unique import UniqueItems
 
 __all__ = ["DEAD", "CompactDFA", "CompactTable"]
 
@@ -115,6 +116,7 @@ class CompactDFA:
     class_of: npt.NDArray[np.int32]
     bytes_to_accept: npt.NDArray[np.int32] = field(repr=False)
     counters: Counters | None = field(default=None, repr=False)
+    unique: UniqueItems | None = field(default=None, repr=False)
 
     @classmethod
     def from_dfa(cls, dfa: ByteDFA) -> CompactDFA:
@@ -124,12 +126,13 @@ class CompactDFA:
             np.ascontiguousarray(dfa.class_of, dtype=np.int32),
             np.ascontiguousarray(dfa.bytes_to_accept, dtype=np.int32),
             dfa.counters,
+            dfa.unique,
         )
 
     def to_dfa(self) -> ByteDFA:
         """The dense :class:`ByteDFA` (``n_states * n_classes`` words: small grammars only)."""
         return ByteDFA(self.transitions.dense(), self.accepting, self.class_of,
-                       self.bytes_to_accept, self.counters)
+                       self.bytes_to_accept, self.counters, self.unique)
 
     @property
     def n_states(self) -> int:
@@ -148,7 +151,8 @@ class CompactDFA:
         """Memory of the arrays: transitions, classes, accepting flags and distances."""
         return int(self.transitions.nbytes + self.accepting.nbytes + self.class_of.nbytes
                    + self.bytes_to_accept.nbytes
-                   + (self.counters.nbytes if self.counters else 0))
+                   + (self.counters.nbytes if self.counters else 0)
+                   + (self.unique.nbytes if self.unique else 0))
 
     def step(self, state: int, symbol: int) -> int:
         return self.transitions[state, self.class_of.item(symbol)]

@@ -47,6 +47,7 @@ __all__ = [
     "counted_bounds",
     "expand",
     "holes_of",
+    "settler",
 ]
 
 # The most characters a token may write (Llama-3's longest token has 128 bytes).
@@ -142,6 +143,24 @@ def count_walk(
         if kind >= FREE_TICK:
             state = counters.settle(state, count)
     return state, count
+
+
+def settler(counters: Counters) -> Callable[[int, int, int], tuple[int, int]]:
+    """:func:`count_walk`'s rules for one symbol, for walks that also keep other state:
+    ``(state after the symbol, count before, symbol) -> (state, count)``."""
+    kinds = counters.kind_list
+
+    def settle(state: int, count: int, symbol: int) -> tuple[int, int]:
+        kind = kinds[state]
+        if kind == ENTRY:
+            count = 0
+        elif kind in (TICK, FREE_TICK):
+            count += 1
+        if kind >= FREE_TICK:
+            state = counters.settle(state, count)
+        return state, count
+
+    return settle
 
 
 def counted_bounds(node: ir.StringNode) -> tuple[int, int] | None:

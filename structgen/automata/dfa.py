@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
-from structgen.automata.counted import Counters, count_walk
+from structgen.automata.counted import Counters, count_walk, settler
 from structgen.automata.determinize import symbol_classes
 from structgen.automata.determinize_fast import determinize_fast
 from structgen.automata.distance import bytes_to_accept
@@ -17,6 +17,7 @@ from structgen.automata.minimize import minimize, trim
 from structgen.automata.minimize_fast import minimize_fast
 from structgen.automata.nfa import NFA
 from structgen.automata.search_fast import bytes_to_accept_fast, trim_fast
+from structgen.automata.unique import UniqueItems, track_walk
 from structgen.errors import GrammarLimitError
 
 if TYPE_CHECKING:
@@ -42,6 +43,7 @@ class ByteDFA:
     class_of: npt.NDArray[np.int32]
     bytes_to_accept: npt.NDArray[np.int32] = field(repr=False)
     counters: Counters | None = field(default=None, repr=False)
+    unique: UniqueItems | None = field(default=None, repr=False)
 
     @property
     def n_states(self) -> int:
@@ -216,8 +218,13 @@ def accept_distances(
 
 def accepts(dfa: ByteDFA | CompactDFA, symbols: bytes | list[int]) -> bool:
     """Whether ``symbols`` take ``dfa`` from its start to an accepting state (counting the
-    characters of long strings where the DFA has counters)."""
-    if dfa.counters is None:
+    characters of long strings where the DFA has counters, and refusing a repeated item
+    of an array it tracks)."""
+    if dfa.unique is not None:
+        settle = None if dfa.counters is None else settler(dfa.counters)
+        end = track_walk(dfa.step, dfa.unique, symbols, (0, 0, frozenset(), None), settle)
+        state = -1 if end is None else end[0]
+    elif dfa.counters is None:
         state = dfa.walk(symbols)
     else:
         state = count_walk(dfa.step, dfa.counters, symbols)[0]

@@ -8,9 +8,11 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from structgen.automata.unique import Position
 from structgen.guide import kernels
 from structgen.guide.budget import check_budget, step_limit
 from structgen.guide.forced import forced_symbols, split_forced
+from structgen.index.distance import UNREACHABLE
 from structgen.index.masks import mask_to_ids
 from structgen.index.token_index import MaskEntry, TokenIndex
 
@@ -46,7 +48,8 @@ class Guide:
     ...     guide.advance(token)
     """
 
-    __slots__ = ("_count", "_eos_consumed", "_remaining", "_state", "index", "max_tokens")
+    __slots__ = ("_count", "_eos_consumed", "_item", "_memo", "_remaining", "_seen", "_state",
+                 "index", "max_tokens")
 
     def __init__(self, index: TokenIndex, *, max_tokens: int | None = None) -> None:
         if max_tokens is not None:
@@ -56,6 +59,11 @@ class Guide:
         self.max_tokens = max_tokens
         self._state = 0
         self._count = 0  # characters of the long string being written (automata.counted)
+        # In an array with unique string items (automata.unique): the values written and
+        # the raw bytes of the item being written.
+        self._seen: frozenset[bytes] = frozenset()
+        self._item: bytes | None = None
+        self._memo: MaskEntry | None = None  # this position's mask, once computed there
         self._remaining = max_tokens
         self._eos_consumed = False
 
@@ -84,6 +92,9 @@ class Guide:
         twin.max_tokens = self.max_tokens
         twin._state = self._state
         twin._count = self._count
+        twin._seen = self._seen
+        twin._item = self._item
+        twin._memo = self._memo
         twin._remaining = self._remaining
         twin._eos_consumed = self._eos_consumed
         return twin
@@ -94,7 +105,14 @@ class Guide:
         if self._eos_consumed:
             return _EMPTY.get(self.index.n_words) or _empty(self.index.n_words)
         limit = None if self._remaining is None else step_limit(self._remaining)
-        return self.index.entry(self._state, limit)
+        entry = self.index.entry(self._state, limit)
+        unique = self.index.unique_items
+        if unique is None:
+            return entry
+        if self._memo is None:
+            position = (self._state, self._count, self._seen, self._item)
+            self._memo = _without(entry, unique.forbidden(position, entry.words, limit))
+        return self._memo
 
     def mask(self) -> npt.NDArray[np.uint32]:
         """The allowed tokens as a read-only packed ``uint32`` bitset."""
@@ -124,26 +142,34 @@ class Guide:
 
     # -- moves -------------------------------------------------------------------------------
 
-    def _target(self, token_id: int) -> tuple[int, int] | None:
-        """The state and count after ``token_id`` (unchanged for EOS), or None if not
-        allowed."""
+    def _target(self, token_id: int) -> Position | None:
+        """The position after ``token_id`` (unchanged for EOS), or None if not allowed."""
         if self._eos_consumed:
             return None
         index = self.index
+        here = (self._state, self._count, self._seen, self._item)
         if index.is_eos(token_id):
             room = self._remaining is None or self._remaining >= 1
             ok = room and index.is_accepting(self._state)
-            return (self._state, self._count) if ok else None
+            return here if ok else None
         if not 0 <= token_id < index.vocab.vocab_size:
             return None
-        target, count = index.next_position(self._state, self._count, token_id)
-        if target < 0:
+        limit = None if self._remaining is None else step_limit(self._remaining)
+        unique = index.unique_items
+        if unique is None:
+            target, count = index.next_position(self._state, self._count, token_id)
+            after: Position | None = (target, count, self._seen, self._item)
+        else:
+            after = index.track_position(here, token_id)
+        if after is None or after[0] < 0:
             return None
-        if self._remaining is not None and (
-            int(index.tokens_to_accept()[target]) > step_limit(self._remaining)
-        ):
+        if limit is not None and int(index.tokens_to_accept()[after[0]]) > limit:
             return None
-        return target, count
+        if unique is not None and unique.needs_cost(after, limit):
+            cost = unique.cost(after)
+            if cost == UNREACHABLE or (limit is not None and cost > limit):
+                return None
+        return after
 
     def advance(self, token_id: int) -> None:
         """Consume ``token_id``.
@@ -159,7 +185,8 @@ class Guide:
             raise ValueError(self._refusal(token_id))
         if self.index.is_eos(token_id):
             self._eos_consumed = True
-        self._state, self._count = target
+        self._state, self._count, self._seen, self._item = target
+        self._memo = None
         if self._remaining is not None:
             self._remaining -= 1
 
@@ -229,6 +256,17 @@ class Guide:
             return target[0]
 
         return split_forced(self.index, self._state, run, allowed, tokenize)
+
+
+def _without(entry: MaskEntry, token_ids: list[int]) -> MaskEntry:
+    """``entry`` less ``token_ids`` (each one it allows)."""
+    if not token_ids:
+        return entry
+    words = entry.words.copy()
+    for token_id in token_ids:
+        words[token_id >> 5] &= np.uint32(~(1 << (token_id & 31)) & 0xFFFFFFFF)
+    words.flags.writeable = False
+    return MaskEntry(words, entry.n_text - len(token_ids))
 
 
 def _empty(n_words: int) -> MaskEntry:

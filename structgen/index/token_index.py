@@ -16,8 +16,9 @@ import numpy.typing as npt
 
 from structgen._version import __version__
 from structgen.automata.compact import CompactDFA
-from structgen.automata.counted import WINDOW, count_walk
+from structgen.automata.counted import WINDOW, count_walk, settler
 from structgen.automata.dfa import ByteDFA
+from structgen.automata.unique import Position, track_walk
 from structgen.errors import GrammarLimitError
 from structgen.index.cache import DiskCache, cache_key
 from structgen.index.collapse import collapse
@@ -25,6 +26,7 @@ from structgen.index.distance import UNREACHABLE, tokens_to_accept
 from structgen.index.mask_store import MaskStore, MaskStoreBuilder
 from structgen.index.masks import NO_COSTS, mask_to_ids, walk
 from structgen.index.trie import Trie, vocabulary_trie
+from structgen.index.unique_masks import TokenGroups, UniqueMasks
 from structgen.index.vocabulary import Vocabulary
 
 __all__ = ["MaskEntry", "TokenIndex", "build_index"]
@@ -171,6 +173,9 @@ class TokenIndex:
                     f"the grammar counts long strings {WINDOW} characters ahead, but this "
                     f"vocabulary has a token of {longest} bytes"
                 )
+        self._unique: UniqueMasks | None = None
+        if dfa.unique is not None:
+            self._unique = self._unique_masks(dfa)
         self._masks: dict[int, MaskEntry] = {}
         self._limited: dict[tuple[int, int], MaskEntry] = {}
         self._max_cost: dict[int, int] = {}
@@ -270,6 +275,43 @@ class TokenIndex:
         data = self._token_bytes[token_id]  # a valid target: within the vocabulary
         symbols = data if data is not None else [self._special_symbol[token_id]]
         return count_walk(self.dfa.fast_step, counters, symbols, state, count)
+
+    @property
+    def unique_items(self) -> UniqueMasks | None:
+        """The run-time checks of arrays with unique string items (None: none here)."""
+        return self._unique
+
+    def track_position(self, position: Position, token_id: int) -> Position | None:
+        """The walk's position after ``token_id`` (None: not allowed) where the grammar
+        tracks unique items (:mod:`structgen.automata.unique`)."""
+        unique = self.dfa.unique
+        assert unique is not None
+        data = self._token_bytes[token_id] if 0 <= token_id < self.vocab.vocab_size else None
+        if data is None:
+            symbol = self._special_symbol.get(token_id)
+            if symbol is None:
+                return None
+            data = [symbol]  # type: ignore[assignment]
+        return track_walk(self.dfa.fast_step, unique, data, position, self._settle)
+
+    def _unique_masks(self, dfa: CompactDFA) -> UniqueMasks:
+        assert dfa.unique is not None
+        self._settle = None if dfa.counters is None else settler(dfa.counters)
+        inside = np.flatnonzero(dfa.unique.zone > 0)
+        table = dfa.transitions
+        rows = table.rows[table.row_of[inside]] if table.row_of.size else table.rows[inside]
+        live = ((inside[:, None] + rows) >= 0).any(axis=0)
+        for byte in range(256):
+            if live[self._byte_class[byte]] and not _single_byte_token(self._trie, byte):
+                raise ValueError(
+                    f"the grammar keeps array items unique and plans inside them byte by "
+                    f"byte, but this vocabulary has no token for the byte {byte:#04x}"
+                )
+        groups = _GROUPS.get(self.vocab.fingerprint)
+        if groups is None:
+            groups = _GROUPS[self.vocab.fingerprint] = TokenGroups.of(self._token_bytes)
+        return UniqueMasks(dfa.unique, groups, dfa.fast_step, self.track_position,
+                           self.tokens_to_accept)
 
     def next_state(self, state: int, token_id: int) -> int:
         """The DFA state after ``token_id`` from ``state``; -1 if the grammar forbids it.
@@ -479,6 +521,7 @@ class TokenIndex:
         states ``graph`` covers."""
         single = [b for b in range(256) if _single_byte_token(self._trie, b)]
         single += [symbol for _, symbol in self._specials]
+        unique = self.dfa.unique
         costs = tokens_to_accept(
             self._trie,
             self._transitions,
@@ -487,6 +530,7 @@ class TokenIndex:
             np.asarray(self.dfa.bytes_to_accept, dtype=np.int32),
             np.asarray(single, dtype=np.int32),
             graph,
+            None if unique is None else unique.zone > 0,
         )
         costs.flags.writeable = False
         return costs
@@ -575,6 +619,9 @@ class TokenIndex:
                 *([] if dfa.counters is None else [
                     a.astype("<i8").tobytes() for a in dataclasses.astuple(dfa.counters)
                 ]),
+                *([] if dfa.unique is None else [
+                    a.astype("<i1").tobytes() for a in dataclasses.astuple(dfa.unique)
+                ]),
             )
         return self._key
 
@@ -633,6 +680,9 @@ def _frozen_costs(
     costs = costs.astype(np.int32)
     costs.flags.writeable = False
     return costs
+
+
+_GROUPS: dict[str, TokenGroups] = {}  # per vocabulary fingerprint
 
 
 def _single_byte_token(trie: Trie, byte: int) -> bool:

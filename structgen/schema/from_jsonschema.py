@@ -26,7 +26,7 @@ from structgen.errors import (
 from structgen.schema import ir
 from structgen.schema.formats import FORMATS, PARTIAL_FORMATS, STANDARD_FORMATS
 from structgen.schema.keywords import KEYWORDS
-from structgen.schema.patterns import PatternError, parse_ecma
+from structgen.schema.patterns import PatternError, leading_lookaheads, parse_ecma
 from structgen.schema.refs import Registry
 from structgen.schema.validator import ecma_search, validator_for
 
@@ -61,7 +61,7 @@ _MAX_FRACTIONAL_MULTIPLE = 10_000  # remainders a non-integer multipleOf may tra
 _MAX_PRESENCE_NAMES = 12
 # Keywords of a schema `oneOf` and `not` can negate (see _negation).
 _NEGATABLE = {"type", "enum", "const", "pattern", "minLength", "maxLength", "required",
-              "properties"}
+              "properties", "additionalProperties"}
 # Keywords of a presence schema that carry no constraint there.
 _PRESENCE_IGNORED = {"$defs", "definitions", "then", "else"}
 _DEPENDENCY_KEYWORDS = ("dependentRequired", "dependentSchemas", "dependencies")
@@ -539,7 +539,8 @@ class _Normalizer:
                 if not exc.unsupported:
                     raise SchemaError(f"pattern {pattern!r}: {exc}",
                                       pointer=f"{pointer}/pattern") from None
-                self.unsupported(f"{pointer}/pattern", "pattern", f"{pattern!r}: {exc}")
+                if not self._lookaheads(flat, pattern):
+                    self.unsupported(f"{pointer}/pattern", "pattern", f"{pattern!r}: {exc}")
             else:
                 flat.patterns.append(pattern)
         if "format" in schema:
@@ -1084,6 +1085,22 @@ class _Normalizer:
             return self.node(refs[0])
         return self.node(({"allOf": [r[0] for r in refs]}, refs[0][1], pointer))
 
+    @staticmethod
+    def _lookaheads(flat: _Flat, pattern: str) -> bool:
+        """Whether ``pattern`` opens with lookaheads that plain patterns can stand for
+        (and are recorded so): ``^(?!X)R`` is ``^R`` but no string starting with ``X``."""
+        parts = leading_lookaheads(pattern)
+        if parts is None:
+            return False
+        try:
+            for part in (parts.rest, *parts.required, *parts.forbidden):
+                parse_ecma(part)
+        except PatternError:
+            return False
+        flat.patterns += [parts.rest, *parts.required]
+        flat.forbidden_patterns += parts.forbidden
+        return True
+
     def _array(self, flat: _Flat) -> ir.Node:
         prefix = tuple(
             self._subnode(refs, f"{flat.pointer}/prefixItems/{i}")
@@ -1112,13 +1129,20 @@ class _Normalizer:
         positions = list(node.prefix[:limit])
         if limit is None or limit > len(node.prefix):
             positions.append(node.items)
+        if replace(node, unique=True).tracked:
+            if node.min_items <= 1:
+                return True  # told apart at run time (automata.unique)
+            self.unsupported(f"{pointer}/uniqueItems", "uniqueItems",
+                             "string items told apart at run time need minItems of at most 1")
+            return False
         values: set[Any] = set()
         for position in positions:
             options = position.options if isinstance(position, ir.Union) else (position,)
             for option in options:
                 if not isinstance(option, (ir.Literal, ir.Never)):
                     self.unsupported(f"{pointer}/uniqueItems", "uniqueItems",
-                                     "items are not drawn from a finite set of values")
+                                     "items are neither strings nor drawn from a finite "
+                                     "set of values")
                     return False
                 if isinstance(option, ir.Literal):
                     values |= {ir.value_key(v) for v in option.values}
@@ -1553,20 +1577,28 @@ def _not_as_union(schema: Any) -> list[Any] | None:
 def _exactly_one(group: list[Ref]) -> list[Ref] | None:
     """A ``oneOf`` as an ``anyOf`` of each option with every other one negated, where
     each option can be negated (see :func:`_negation`); None otherwise."""
-    negations = [_negation(ref[0]) for ref in group]
-    if any(n is None for n in negations) or len(group) > 4:
+    if len(group) > 4:
         return None
     options = []
     for i, (schema, base, pointer) in enumerate(group):
-        others = [{"anyOf": n} if n else False for j, n in enumerate(negations) if j != i]
+        negations = [_negation(other[0], within=schema)
+                     for j, other in enumerate(group) if j != i]
+        if any(n is None for n in negations):
+            return None
+        others = [{"anyOf": n} if n else False for n in negations]
         options.append((_with_all_of(schema, {"allOf": others}), base, pointer))
     return options
 
 
-def _negation(schema: Any, depth: int = 0) -> list[Any] | None:
+def _negation(schema: Any, depth: int = 0, within: Any = None) -> list[Any] | None:
     """Schemas whose union is what ``schema`` rejects, for a schema of `type`, values,
     `pattern`, string lengths, `required` and `properties` that are such schemas in
-    turn (three levels deep); None for any other schema."""
+    turn (three levels deep); None for any other schema.
+
+    ``within``: a schema the result is only used inside (another option of a `oneOf`).
+    Properties it declares alike cannot be wrong there, and when both close their objects
+    (``additionalProperties: false``), a name only it declares is what rejects ``schema``.
+    """
     if isinstance(schema, bool):
         return [] if schema else [True]
     if not isinstance(schema, dict) or depth > 3 or any(
@@ -1597,14 +1629,55 @@ def _negation(schema: Any, depth: int = 0) -> list[Any] | None:
     if not isinstance(required, list) or not isinstance(properties, dict):
         return None
     parts += [{"type": "object", "properties": {name: False}} for name in required]
+    theirs = within.get("properties") if isinstance(within, dict) else None
+    closed = _closed(within) and isinstance(theirs, dict)
+    if "additionalProperties" in schema:
+        if not (_closed(schema) and closed):
+            return None
+        parts += [{"type": "object", "required": [name]}
+                  for name in theirs if name not in properties]
     for name, sub in properties.items():
-        wrong = _negation(sub, depth + 1)
+        if isinstance(theirs, dict) and name in theirs and _bare(theirs[name]) == _bare(sub):
+            continue  # alike in both: never the reason
+        if closed and name not in theirs:
+            continue  # never present there
+        wrong = _negation(sub, depth + 1, theirs.get(name) if isinstance(theirs, dict) else None)
         if wrong is None:
             return None
         if wrong:
             value = wrong[0] if len(wrong) == 1 else {"anyOf": wrong}
             parts.append({"type": "object", "required": [name], "properties": {name: value}})
     return parts
+
+
+_ANNOTATIONS = {"title", "description", "default", "examples", "$comment", "deprecated",
+                "readOnly", "writeOnly", "markdownDescription"}
+_SCHEMA_MAPS = {"properties", "patternProperties", "$defs", "definitions", "dependentSchemas"}
+
+
+def _bare(schema: Any) -> Any:
+    """``schema`` without annotations (in subschemas too), for comparing constraints."""
+    if isinstance(schema, list):
+        return [_bare(s) for s in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out: dict[str, Any] = {}
+    for key, value in schema.items():
+        if key in _ANNOTATIONS:
+            continue
+        if key in _SCHEMA_MAPS and isinstance(value, dict):
+            out[key] = {name: _bare(sub) for name, sub in value.items()}
+        elif key in ("enum", "const", "required"):
+            out[key] = value
+        else:
+            out[key] = _bare(value)
+    return out
+
+
+def _closed(schema: Any) -> bool:
+    """Whether ``schema`` allows only the names its `properties` declare."""
+    return (isinstance(schema, dict) and schema.get("additionalProperties") is False
+            and "patternProperties" not in schema)
 
 
 def _with_all_of(schema: Any, extra: Any) -> Any:

@@ -88,8 +88,9 @@ class StringNode(Node):
 class ArrayNode(Node):
     """``prefix`` items in order, then any number of ``items`` (``Never``: no more).
 
-    ``unique`` (``uniqueItems``) is only set when every item node is a ``Literal`` (or a
-    union of them): the automaton then tracks which values were used.
+    ``unique`` (``uniqueItems``) is only set when the grammar can keep it: every item node
+    is a ``Literal`` (or a union of them), and the automaton tracks which values were
+    used; or the array is :attr:`tracked`.
     """
 
     prefix: tuple[Node, ...] = ()
@@ -97,6 +98,19 @@ class ArrayNode(Node):
     min_items: int = 0
     max_items: int | None = None
     unique: bool = False
+
+    @property
+    def tracked(self) -> bool:
+        """Unique string items told apart at run time, beside the automaton
+        (:mod:`structgen.automata.unique`): no prefix, items strings, not all literals."""
+        options = self.items.options if isinstance(self.items, Union) else (self.items,)
+        strings = all(
+            isinstance(o, (StringNode, Never))
+            or (isinstance(o, Literal) and all(isinstance(v, str) for v in o.values))
+            for o in options
+        )
+        literals = all(isinstance(o, (Literal, Never)) for o in options)
+        return self.unique and not self.prefix and strings and not literals
 
 
 @dataclass(frozen=True, slots=True)

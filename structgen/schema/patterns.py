@@ -16,7 +16,7 @@ from typing import Any
 
 import interegular
 
-__all__ = ["Branch", "PatternError", "parse_ecma", "search"]
+__all__ = ["Branch", "Lookaheads", "PatternError", "leading_lookaheads", "parse_ecma", "search"]
 
 # ECMA `.` matches anything but line terminators.
 _DOT = "[^\n\r\u2028\u2029]"
@@ -42,6 +42,57 @@ class Branch:
     tree: Any
     anchored_start: bool
     anchored_end: bool
+
+
+@dataclass(frozen=True)
+class Lookaheads:
+    """A pattern that opens with lookaheads, as plain patterns: a string matches it when it
+    matches ``rest`` and every one of ``required``, and none of ``forbidden``."""
+
+    rest: str
+    required: tuple[str, ...]
+    forbidden: tuple[str, ...]
+
+
+def leading_lookaheads(pattern: str) -> Lookaheads | None:
+    """``^(?!X)(?=Y)R``: lookaheads at the start of the only branch, which test a prefix of
+    the whole string (``^(?:X)``, ``^(?:Y)``); None for a pattern of another shape."""
+    if not pattern.startswith("^(?") or len(_split_top_level(pattern)) != 1:
+        return None
+    rest, required, forbidden = pattern[1:], [], []
+    while rest.startswith(("(?!", "(?=")):
+        end = _group_end(rest)
+        if end is None:
+            return None
+        (forbidden if rest[2] == "!" else required).append(f"^(?:{rest[3:end]})")
+        rest = rest[end + 1:]
+        if rest.startswith("^"):
+            rest = rest[1:]  # a second start anchor, where the lookahead left the position
+    if not required and not forbidden:
+        return None
+    return Lookaheads("^" + rest, tuple(required), tuple(forbidden))
+
+
+def _group_end(text: str) -> int | None:
+    """Index of the parenthesis closing the group ``text`` opens."""
+    depth, i, in_class = 0, 0, False
+    while i < len(text):
+        c = text[i]
+        if c == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = c != "]"
+        elif c == "[":
+            in_class = True
+        elif c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+            if depth == 0:
+                return i
+        i += 1
+    return None
 
 
 def _split_top_level(pattern: str) -> list[str]:
@@ -318,4 +369,11 @@ def search(pattern: str, text: str) -> bool:
     PatternError
         As :func:`parse_ecma`, or when the pattern is too large to match this way.
     """
+    parts = leading_lookaheads(pattern)
+    if parts is not None:
+        try:
+            return (search(parts.rest, text) and all(search(p, text) for p in parts.required)
+                    and not any(search(p, text) for p in parts.forbidden))
+        except PatternError:
+            pass  # lookarounds inside: refused below as the whole pattern
     return any(matcher.search(text) for matcher in _matchers(pattern))

@@ -66,10 +66,10 @@ def test_a_type_that_cannot_compile_fails_at_decoration_time() -> None:
     with pytest.raises(structgen.UnsupportedSchemaError) as caught:
 
         @structgen.structured
-        class Tags(BaseModel):
-            tags: set[str]
+        class Scores(BaseModel):
+            scores: set[float]
 
-    assert caught.value.pointer == "/properties/tags/uniqueItems"
+    assert caught.value.pointer == "/properties/scores/uniqueItems"
     assert caught.value.keyword == "uniqueItems"
     assert "strict=False" in str(caught.value)
 

@@ -19,9 +19,9 @@ CASES = [
       "then": {"properties": {"kind": {"const": "big"}}}},
      "/if", "if", {"kind": "small", "size": 200}),
     ({"type": "object",
-      "properties": {"tags": {"type": "array", "items": {"type": "string"},
+      "properties": {"tags": {"type": "array", "items": {"type": "integer"},
                               "uniqueItems": True}}},
-     "/properties/tags/uniqueItems", "uniqueItems", {"tags": ["a", "a"]}),
+     "/properties/tags/uniqueItems", "uniqueItems", {"tags": [1, 1]}),
     ({"type": "array", "items": {"type": "integer"}, "contains": {"const": 7}},
      "/contains", "contains", [1, 2]),
     ({"type": "object", "additionalProperties": {"type": "integer"}, "maxProperties": 4096},
@@ -70,7 +70,7 @@ def test_lenient_grammar_still_enforces_the_rest() -> None:
 
 def test_validate_reports_the_instance_path() -> None:
     grammar = compile(CASES[3][0], strict=False)
-    assert grammar.validate({"tags": ["a", "a"]})[0].startswith("/tags: ")
+    assert grammar.validate({"tags": [1, 1]})[0].startswith("/tags: ")
 
 
 @pytest.mark.parametrize(

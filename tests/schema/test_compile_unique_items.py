@@ -72,8 +72,12 @@ def test_at_most_one_item_needs_no_tracking() -> None:
 @pytest.mark.parametrize(
     ("schema", "pointer"),
     [
-        ({"type": "array", "items": {"type": "string"}, "uniqueItems": True}, "/uniqueItems"),
+        ({"type": "array", "items": {"type": "integer"}, "uniqueItems": True}, "/uniqueItems"),
         ({"type": "array", "uniqueItems": True}, "/uniqueItems"),
+        ({"type": "array", "items": {"type": "string"}, "uniqueItems": True, "minItems": 2},
+         "/uniqueItems"),
+        ({"type": "array", "prefixItems": [{"type": "string"}], "items": {"type": "string"},
+          "uniqueItems": True}, "/uniqueItems"),
         ({"type": "object", "properties": {"tags": {
             "type": "array", "items": {"enum": list(range(13))}, "uniqueItems": True}}},
          "/properties/tags/uniqueItems"),

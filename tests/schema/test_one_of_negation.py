@@ -55,3 +55,39 @@ def test_options_that_cannot_be_negated_stay_unsupported() -> None:
     ]}
     with pytest.raises(UnsupportedSchemaError, match="oneOf"):
         structgen.compile(schema, spec_faithful=True)
+
+
+CLOSED = {"oneOf": [
+    {"type": "object", "additionalProperties": False, "properties": {
+        "a": {"type": "integer", "description": "told apart by name only"},
+        "b": {"type": "string"},
+        "o": {"type": "object", "additionalProperties": False, "properties": {
+            "x": {"enum": [1, 2]}, "y": {"type": "string"}}}}},
+    {"type": "object", "additionalProperties": False, "properties": {
+        "a": {"type": "integer"}, "c": {"type": "boolean"},
+        "o": {"type": "object", "additionalProperties": False, "properties": {
+            "x": {"enum": [1, 2]}}}}},
+    {"type": "object", "additionalProperties": False, "properties": {"a": {"type": "integer"}},
+     "required": ["a"]},
+]}
+
+
+def _closed_instances() -> list[object]:
+    found: list[object] = [None, "s", []]
+    choices = {"a": [None, 1, "x"], "b": [None, "s"], "c": [None, True],
+               "o": [None, {}, {"x": 1}, {"y": "s"}, {"x": 3}], "z": [None, 0]}
+    for combo in itertools.product(*choices.values()):
+        found.append({k: v for k, v in zip(choices, combo, strict=True) if v is not None})
+    return found
+
+
+def test_closed_options_are_told_apart_by_the_names_only_one_declares() -> None:
+    grammar = assert_agrees_with_jsonschema(CLOSED, _closed_instances(), spec_faithful=True)
+    assert not grammar.accepts("{}") and not grammar.accepts('{"a": 1}')
+    assert grammar.accepts('{"a": 1, "b": "s"}') and grammar.accepts('{"o": {"y": "s"}}')
+
+
+def test_a_closed_option_against_an_open_one_stays_unsupported() -> None:
+    schema = {"oneOf": [CLOSED["oneOf"][0], {"type": "object", "properties": {"a": {}}}]}
+    with pytest.raises(UnsupportedSchemaError, match="oneOf"):
+        structgen.compile(schema, spec_faithful=True)

@@ -1,0 +1,330 @@
+"""Masks inside arrays whose string items must differ (:mod:`structgen.automata.unique`).
+
+A DFA state's mask allows every item; at run time a token is taken out when it would
+
+* close an item equal to one written before,
+* or leave the walk where no distinct item can be finished, or none within the budget.
+
+Both checks read :meth:`UniqueMasks.cost`: the fewest tokens to acceptance from a position,
+values written so far included. Inside tracked arrays the token index plans with
+single-byte tokens only (:meth:`~structgen.index.TokenIndex.tokens_to_accept`), so the cost
+is exact over those moves: a search over the bytes that keep the item a prefix of a value
+already written, every other byte ending the search at the state's planned cost. Each
+allowed token then has a successor whose cost is one less, so a guide under a budget still
+always finishes (:mod:`structgen.guide.budget`).
+
+Only the tokens that can matter are walked: those that open or close items (they contain a
+quote), separators, escapes (which may end half-way), and tokens whose bytes continue a
+value already written. The rest keep the DFA state's answer.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from structgen.automata.unique import (
+    BETWEEN,
+    CLOSES,
+    COMMITTED,
+    ITEM,
+    OPENS,
+    OUTSIDE,
+    Position,
+    UniqueItems,
+    decode,
+)
+from structgen.index.distance import UNREACHABLE
+from structgen.index.masks import mask_to_ids
+
+__all__ = ["MAX_SEARCH", "TokenGroups", "UniqueMasks"]
+
+MAX_SEARCH = 100_000
+"""Positions one cost search may visit; past it the position counts as a dead end."""
+_QUOTE, _BACKSLASH = 0x22, 0x5C
+_SEPARATOR_BYTES = frozenset(b", \t\n\r")
+
+
+@dataclass(frozen=True)
+class TokenGroups:
+    """The vocabulary sorted by what a token can do to a tracked array."""
+
+    quoted: npt.NDArray[np.int64]  # contain a quote
+    twice_quoted: npt.NDArray[np.int64]  # contain two quotes or more
+    separators: npt.NDArray[np.int64]  # only commas and whitespace
+    escapes: npt.NDArray[np.int64]  # a backslash and no quote
+    continuing_close: npt.NDArray[np.int64]  # after their first quote, a comma or quote
+    plain: dict[bytes, list[int]]  # no quote, no backslash: by their bytes
+    closing: dict[bytes, list[int]]  # from inside an item: by the value before the quote
+    longest: int
+
+    @classmethod
+    def of(cls, token_bytes: Iterable[bytes | None]) -> TokenGroups:
+        quoted, twice, separators, escapes, continuing = [], [], [], [], []
+        plain: dict[bytes, list[int]] = {}
+        closing: dict[bytes, list[int]] = {}
+        longest = 0
+        for token_id, data in enumerate(token_bytes):
+            if not data:
+                continue
+            longest = max(longest, len(data))
+            quotes = data.count(_QUOTE)
+            if set(data) <= _SEPARATOR_BYTES:
+                separators.append(token_id)
+            if not quotes:
+                if _BACKSLASH in data:
+                    escapes.append(token_id)
+                else:
+                    plain.setdefault(data, []).append(token_id)
+                continue
+            quoted.append(token_id)
+            if quotes > 1:
+                twice.append(token_id)
+            end = _closing_quote(data)
+            if end is None:
+                continue
+            value = decode(data[:end])
+            if value is not None:
+                closing.setdefault(value, []).append(token_id)
+            rest = data[end + 1:]
+            if _QUOTE in rest or 0x2C in rest:
+                continuing.append(token_id)
+
+        def array(ids: list[int]) -> npt.NDArray[np.int64]:
+            return np.asarray(ids, dtype=np.int64)
+
+        return cls(array(quoted), array(twice), array(separators), array(escapes),
+                   array(continuing), plain, closing, longest)
+
+
+def _closing_quote(data: bytes) -> int | None:
+    """Where the first unescaped quote is, read as the inside of a string."""
+    i = 0
+    while i < len(data):
+        if data[i] == _BACKSLASH:
+            i += 2
+        elif data[i] == _QUOTE:
+            return i
+        else:
+            i += 1
+    return None
+
+
+class UniqueMasks:
+    """The run-time part of one token index's masks over tracked arrays."""
+
+    def __init__(
+        self,
+        unique: UniqueItems,
+        groups: TokenGroups,
+        step: Callable[[int, int], int],
+        walk: Callable[[Position, int], Position | None],
+        costs: Callable[[], npt.NDArray[np.int32]],
+    ) -> None:
+        self.unique = unique
+        self.groups = groups
+        self._step = step
+        self._walk = walk
+        self._costs = costs
+        self._moves_of: npt.NDArray[np.int32] | None = None
+        self._moves_cache: dict[int, tuple[list[tuple[int, int, int]],
+                                           list[tuple[int, int]]]] = {}
+        self._open: list[bool] | None = None
+
+    # -- costs -----------------------------------------------------------------------------
+
+    def cost(self, position: Position) -> int:
+        """Fewest tokens from ``position`` to acceptance (:data:`UNREACHABLE`: none)."""
+        state, _, seen, item = position
+        costs = self._costs()
+        zone = self.unique.zone_list[state]
+        if zone not in (COMMITTED, ITEM) or not seen:
+            return int(costs[state])
+        if zone == ITEM:
+            text = decode(_finished(item or b""))
+            assert text is not None
+            if not any(value.startswith(text) for value in seen):
+                return int(costs[state])  # no value written goes on from here
+        return self._search(state, seen, item if zone == ITEM else None, costs)
+
+    def needs_cost(self, position: Position, limit: int | None) -> bool:
+        """Whether :meth:`cost` can rule ``position`` out: under a budget, or where few
+        enough values remain that those written could be all of them."""
+        if limit is not None:
+            return True
+        state, _, seen, _ = position
+        return (self.unique.zone_list[state] in (COMMITTED, ITEM) and bool(seen)
+                and not self._open_ended()[state])
+
+    def _search(self, state: int, seen: frozenset[bytes], item: bytes | None,
+                costs: npt.NDArray[np.int32]) -> int:
+        zones, marks = self.unique.zone_list, self.unique.mark_list
+        best = UNREACHABLE
+        heap: list[tuple[int, int, bytes | None]] = [(0, state, item)]
+        visited: set[tuple[int, bytes | None]] = set()
+        while heap:
+            spent, state, raw = heapq.heappop(heap)
+            if spent >= best:
+                break
+            if (state, raw) in visited:
+                continue
+            visited.add((state, raw))
+            if len(visited) > MAX_SEARCH:
+                return UNREACHABLE
+            zone, mark = zones[state], marks[state]
+            text = b"" if raw is None else decode(raw)
+            if zone != ITEM:  # committed: whitespace, then the opening quote
+                for byte, target in self._moves(state, costs)[1]:
+                    raw_next = b"" if byte == _QUOTE and mark & OPENS else raw
+                    heapq.heappush(heap, (spent + 1, target, raw_next))
+                continue
+            if text is None:  # inside an escape: every way on
+                for byte, target in self._moves(state, costs)[1]:
+                    heapq.heappush(heap, (spent + 1, target, (raw or b"") + bytes((byte,))))
+                continue
+            following = {value[len(text)] for value in seen
+                         if len(value) > len(text) and value.startswith(text)}
+            ordered, special = self._moves(state, costs)
+            for cost, byte, _ in ordered:  # the cheapest byte no value goes on with
+                if byte not in following:
+                    best = min(best, spent + 1 + cost)
+                    break
+            for byte, target in special:
+                if byte == _QUOTE and mark & CLOSES:
+                    if text not in seen:
+                        best = min(best, spent + 1 + int(costs[target]))
+                else:
+                    heapq.heappush(heap, (spent + 1, target, (raw or b"") + bytes((byte,))))
+            for byte in following:
+                target = self._step(state, byte)
+                if target >= 0 and byte not in (_QUOTE, _BACKSLASH):
+                    heapq.heappush(heap, (spent + 1, target, (raw or b"") + bytes((byte,))))
+        return best
+
+    def _moves(self, state: int, costs: npt.NDArray[np.int32]
+               ) -> tuple[list[tuple[int, int, int]], list[tuple[int, int]]]:
+        """A state's bytes: ``(cost after, byte, target)`` by cost for the plain ones, and
+        ``(byte, target)`` for the quote and backslash (every byte outside items)."""
+        if self._moves_of is not costs:
+            self._moves_of, self._moves_cache = costs, {}
+        found = self._moves_cache.get(state)
+        if found is None:
+            step, inside = self._step, self.unique.zone_list[state] == ITEM
+            ordered, special = [], []
+            for byte in range(256):
+                target = step(state, byte)
+                if target < 0:
+                    continue
+                if not inside or byte in (_QUOTE, _BACKSLASH):
+                    special.append((byte, target))
+                else:
+                    ordered.append((int(costs[target]), byte, target))
+            ordered.sort()
+            found = self._moves_cache[state] = (ordered, special)
+        return found
+
+    def _open_ended(self) -> list[bool]:
+        """Per state, whether the item it is in (or must write next) has endless values."""
+        if self._open is None:
+            zones = self.unique.zone_list
+            inside = [s for s, z in enumerate(zones) if z in (COMMITTED, ITEM)]
+            successors: dict[int, set[int]] = {}
+            for state in inside:
+                mark = self.unique.mark_list[state]
+                successors[state] = {
+                    t for byte in range(256)
+                    if (t := self._step(state, byte)) >= 0 and zones[t] in (COMMITTED, ITEM)
+                    and not (byte == _QUOTE and mark & CLOSES)
+                }
+            # Peel states whose every way on is peeled: what stays reaches a cycle.
+            remaining = {s: len(n) for s, n in successors.items()}
+            before: dict[int, list[int]] = {}
+            for s, targets in successors.items():
+                for t in targets:
+                    before.setdefault(t, []).append(s)
+            queue = [s for s, n in remaining.items() if n == 0]
+            while queue:
+                s = queue.pop()
+                for p in before.get(s, ()):
+                    remaining[p] -= 1
+                    if remaining[p] == 0:
+                        queue.append(p)
+            self._open = [False] * len(zones)
+            for s, n in remaining.items():
+                self._open[s] = n > 0
+        return self._open
+
+    # -- masks -----------------------------------------------------------------------------
+
+    def forbidden(self, position: Position, words: npt.NDArray[np.uint32],
+                  limit: int | None) -> list[int]:
+        """The tokens ``words`` allows at ``position`` that the values written rule out."""
+        state, _, seen, item = position
+        zone = self.unique.zone_list[state]
+        groups = self.groups
+        out: list[int] = []
+        walk: list[npt.NDArray[np.int64] | list[int]] = []
+        if zone == OUTSIDE:
+            walk.append(groups.twice_quoted)
+        elif zone in (BETWEEN, COMMITTED):
+            walk += [groups.quoted, groups.separators] if seen else [groups.twice_quoted]
+        else:
+            text = decode(item or b"")
+            if text is None:
+                walk.append(mask_to_ids(words).astype(np.int64))
+            else:
+                walk.append(groups.continuing_close)
+                if seen:
+                    walk.append(groups.escapes)
+                for value in seen:
+                    if len(value) < len(text) or not value.startswith(text):
+                        continue
+                    rest = value[len(text):]
+                    out += groups.closing.get(rest, ())
+                    for k in range(1, min(len(rest), groups.longest) + 1):
+                        walk.append(groups.plain.get(rest[:k], []))
+        out = [t for t in out if _allowed(words, t)]
+        checked: dict[tuple[int, frozenset[bytes], bytes | None], int] = {}
+        for ids in walk:
+            for token_id in np.asarray(ids, dtype=np.int64).tolist():
+                if not _allowed(words, token_id):
+                    continue
+                after = self._walk(position, token_id)
+                if after is None:
+                    out.append(token_id)
+                    continue
+                if not self.needs_cost(after, limit):
+                    continue
+                key = (after[0], after[2], after[3])
+                cost = checked.get(key)
+                if cost is None:
+                    cost = checked[key] = self.cost(after)
+                if cost == UNREACHABLE or (limit is not None and cost > limit):
+                    out.append(token_id)
+        return sorted(set(out))
+
+
+def _finished(raw: bytes) -> bytes:
+    """``raw`` up to an escape it leaves unfinished."""
+    i, end = 0, len(raw)
+    while i < end:
+        if raw[i] != _BACKSLASH:
+            i += 1
+            continue
+        size = 2 if i + 1 < end and raw[i + 1] != 0x75 else 6
+        if i + 1 < end and raw[i + 1] == 0x75 and i + 6 <= end:
+            high = raw[i + 2:i + 6]
+            if high[:1] in (b"d", b"D") and high[1:2] in b"89abAB" and high[1:2]:
+                size = 12  # a high surrogate: the pair is one character
+        if i + size > end:
+            return raw[:i]
+        i += size
+    return raw
+
+
+def _allowed(words: npt.NDArray[np.uint32], token_id: int) -> bool:
+    return bool(int(words[token_id >> 5]) >> (token_id & 31) & 1)
