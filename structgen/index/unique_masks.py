@@ -162,6 +162,9 @@ class UniqueMasks:
 
     def _search(self, state: int, seen: frozenset[bytes], item: bytes | None,
                 costs: npt.NDArray[np.int32]) -> int:
+        """Cheapest ending with a new value, over the item's plain bytes (escapes are
+        followed only to finish one already begun): each step's cost is one less, so
+        the guide's rule stays consistent (:mod:`structgen.guide.budget`)."""
         zones, marks = self.unique.zone_list, self.unique.mark_list
         best = UNREACHABLE
         heap: list[tuple[int, int, bytes | None]] = [(0, state, item)]
@@ -176,33 +179,39 @@ class UniqueMasks:
             if len(visited) > MAX_SEARCH:
                 return UNREACHABLE
             zone, mark = zones[state], marks[state]
-            text = b"" if raw is None else decode(raw)
+            ordered, special = self._moves(state, costs)
             if zone != ITEM:  # committed: whitespace, then the opening quote
-                for byte, target in self._moves(state, costs)[1]:
+                for byte, target in special:
                     raw_next = b"" if byte == _QUOTE and mark & OPENS else raw
                     heapq.heappush(heap, (spent + 1, target, raw_next))
                 continue
-            if text is None:  # inside an escape: every way on
-                for byte, target in self._moves(state, costs)[1]:
-                    heapq.heappush(heap, (spent + 1, target, (raw or b"") + bytes((byte,))))
+            raw = raw or b""
+            text = decode(raw)
+            if text is None:  # inside an escape begun before
+                clean = _finished(raw)
+                if not _may_spell(raw[len(clean):], decode(clean) or b"", seen):
+                    best = min(best, spent + int(costs[state]))  # a new value whatever follows
+                    continue
+                moves = [(b, t) for _, b, t in ordered] + special
+                for byte, target in moves:
+                    heapq.heappush(heap, (spent + 1, target, raw + bytes((byte,))))
                 continue
             following = {value[len(text)] for value in seen
                          if len(value) > len(text) and value.startswith(text)}
-            ordered, special = self._moves(state, costs)
+            if not following and text not in seen:
+                best = min(best, spent + int(costs[state]))  # no value goes on from here
+                continue
             for cost, byte, _ in ordered:  # the cheapest byte no value goes on with
                 if byte not in following:
                     best = min(best, spent + 1 + cost)
                     break
             for byte, target in special:
-                if byte == _QUOTE and mark & CLOSES:
-                    if text not in seen:
-                        best = min(best, spent + 1 + int(costs[target]))
-                else:
-                    heapq.heappush(heap, (spent + 1, target, (raw or b"") + bytes((byte,))))
+                if byte == _QUOTE and mark & CLOSES and text not in seen:
+                    best = min(best, spent + 1 + int(costs[target]))
             for byte in following:
                 target = self._step(state, byte)
                 if target >= 0 and byte not in (_QUOTE, _BACKSLASH):
-                    heapq.heappush(heap, (spent + 1, target, (raw or b"") + bytes((byte,))))
+                    heapq.heappush(heap, (spent + 1, target, raw + bytes((byte,))))
         return best
 
     def _moves(self, state: int, costs: npt.NDArray[np.int32]
@@ -287,25 +296,21 @@ class UniqueMasks:
                     out += groups.closing.get(rest, ())
                     for k in range(1, min(len(rest), groups.longest) + 1):
                         walk.append(groups.plain.get(rest[:k], []))
-        out = [t for t in out if _allowed(words, t)]
         checked: dict[tuple[int, frozenset[bytes], bytes | None], int] = {}
-        for ids in walk:
-            for token_id in np.asarray(ids, dtype=np.int64).tolist():
-                if not _allowed(words, token_id):
-                    continue
-                after = self._walk(position, token_id)
-                if after is None:
-                    out.append(token_id)
-                    continue
-                if not self.needs_cost(after, limit):
-                    continue
-                key = (after[0], after[2], after[3])
-                cost = checked.get(key)
-                if cost is None:
-                    cost = checked[key] = self.cost(after)
-                if cost == UNREACHABLE or (limit is not None and cost > limit):
-                    out.append(token_id)
-        return sorted(set(out))
+        for token_id in _allowed(words, walk).tolist():
+            after = self._walk(position, token_id)
+            if after is None:
+                out.append(token_id)
+                continue
+            if not self.needs_cost(after, limit):
+                continue
+            key = (after[0], after[2], after[3])
+            cost = checked.get(key)
+            if cost is None:
+                cost = checked[key] = self.cost(after)
+            if cost == UNREACHABLE or (limit is not None and cost > limit):
+                out.append(token_id)
+        return _allowed(words, [out]).tolist()  # type: ignore[no-any-return]
 
 
 def _finished(raw: bytes) -> bytes:
@@ -315,16 +320,65 @@ def _finished(raw: bytes) -> bytes:
         if raw[i] != _BACKSLASH:
             i += 1
             continue
-        size = 2 if i + 1 < end and raw[i + 1] != 0x75 else 6
-        if i + 1 < end and raw[i + 1] == 0x75 and i + 6 <= end:
-            high = raw[i + 2:i + 6]
-            if high[:1] in (b"d", b"D") and high[1:2] in b"89abAB" and high[1:2]:
-                size = 12  # a high surrogate: the pair is one character
+        size = 6 if raw[i + 1:i + 2] == b"u" else 2
+        if size == 6 and i + 6 <= end and raw[i + 2:i + 3] in (b"d", b"D") \
+                and raw[i + 3:i + 4] in (b"8", b"9", b"a", b"b", b"A", b"B"):
+            size = 12  # a high surrogate: the pair is one character
         if i + size > end:
             return raw[:i]
         i += size
     return raw
 
 
-def _allowed(words: npt.NDArray[np.uint32], token_id: int) -> bool:
-    return bool(int(words[token_id >> 5]) >> (token_id & 31) & 1)
+def _may_spell(pending: bytes, text: bytes, seen: frozenset[bytes]) -> bool:
+    """Whether the unfinished escape ``pending``, after ``text``, may still spell the
+    next character of a value in ``seen``."""
+    for value in seen:
+        if len(value) <= len(text) or not value.startswith(text):
+            continue
+        rest = value[len(text):]
+        size = next((n for n in range(1, min(4, len(rest)) + 1)
+                     if _complete_utf8(rest[:n])), 1)
+        char = rest[:size].decode("utf-8", "surrogatepass") if _complete_utf8(rest[:size]) \
+            else ""
+        for spelling in _escapes(char):
+            if spelling[:len(pending)].lower() == pending.lower():
+                return True
+    return False
+
+
+def _complete_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8", "surrogatepass")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _escapes(char: str) -> list[bytes]:
+    """Every escaped spelling of one character (hex digits in lower case)."""
+    if len(char) != 1:
+        return []
+    code = ord(char)
+    out = [b"\\" + short for short, value in _SHORT_ESCAPES.items() if value == char]
+    if code < 0x10000:
+        out.append(b"\\u%04x" % code)
+    else:
+        high, low = 0xD800 + ((code - 0x10000) >> 10), 0xDC00 + ((code - 0x10000) & 0x3FF)
+        out.append(b"\\u%04x\\u%04x" % (high, low))
+    return out
+
+
+_SHORT_ESCAPES = {b'"': '"', b"\\": "\\", b"/": "/", b"b": "\b", b"f": "\f", b"n": "\n",
+                  b"r": "\r", b"t": "\t"}
+
+
+def _allowed(words: npt.NDArray[np.uint32],
+             groups: list[npt.NDArray[np.int64] | list[int]]) -> npt.NDArray[np.int64]:
+    """The distinct token ids of ``groups`` that ``words`` allows, ascending."""
+    parts = [np.asarray(g, dtype=np.int64) for g in groups if len(g)]
+    if not parts:
+        return np.zeros(0, dtype=np.int64)
+    ids = np.unique(np.concatenate(parts))
+    bits = (words[ids >> 5] >> (ids & 31).astype(np.uint32)) & 1
+    return ids[bits.astype(bool)]

@@ -29,8 +29,9 @@ KEYWORDS: dict[str, tuple[str, Status, str]] = {
               "names are present (at most 12 names); as `anyOf` when the options, merged "
               "with the object's own keywords, are provably disjoint (types that two "
               "untyped options leave open are left out); as an `anyOf` of each option with "
-              "the others negated when `not` could negate them (at most 4 options); "
-              "otherwise unsupported"),
+              "the others negated when `not` could negate them (at most 4 options; closed "
+              "objects are told apart by the names only one declares); otherwise "
+              "unsupported"),
     "not": ("Core", "partial", "when it only asks for a type (the other types remain), a "
             "`pattern` (strings it does not find), or values (null, booleans and strings "
             "left out; any value next to an `enum`); when it asks which names are present "
@@ -49,9 +50,10 @@ KEYWORDS: dict[str, tuple[str, Status, str]] = {
     "additionalItems": ("Array", "enforced", "draft-07"),
     "minItems": ("Array", "enforced", "large bounds multiply states"),
     "maxItems": ("Array", "enforced", "large bounds multiply states"),
-    "uniqueItems": ("Array", "partial", "when at most one item fits, or every item is one of "
-                    "at most 12 literal values (`enum`, `const`, `boolean`, `null`); otherwise "
-                    "unsupported"),
+    "uniqueItems": ("Array", "partial", "when at most one item fits; when every item is one "
+                    "of at most 12 literal values (`enum`, `const`, `boolean`, `null`); when "
+                    "the items are strings (told apart at run time; `minItems` at most 1, no "
+                    "`prefixItems`); otherwise unsupported"),
     "contains": ("Array", "post-validated", ""),
     "minContains": ("Array", "post-validated", ""),
     "maxContains": ("Array", "post-validated", ""),
@@ -77,7 +79,8 @@ KEYWORDS: dict[str, tuple[str, Status, str]] = {
     "minLength": ("String", "enforced", "in code points"),
     "maxLength": ("String", "enforced", "in code points; any size (long strings are counted "
                   "beside the automaton)"),
-    "pattern": ("String", "enforced", "ECMA-262 subset; lookaround and backreferences are "
+    "pattern": ("String", "enforced", "ECMA-262 subset; lookaheads only at the start of a "
+                "single-branch pattern (`^(?!X)R`); other lookaround and backreferences are "
                 "unsupported"),
     "format": ("String", "partial", "date, time, date-time, duration, uuid, email, uri, "
                "uri-reference, ipv4, ipv6 exact; hostname without its total length; other "
