@@ -297,21 +297,12 @@ class TokenIndex:
     def _unique_masks(self, dfa: CompactDFA) -> UniqueMasks:
         assert dfa.unique is not None
         self._settle = None if dfa.counters is None else settler(dfa.counters)
-        inside = np.flatnonzero(dfa.unique.zone > 0)
-        table = dfa.transitions
-        rows = table.rows[table.row_of[inside]] if table.row_of.size else table.rows[inside]
-        live = ((inside[:, None] + rows) >= 0).any(axis=0)
-        for byte in range(256):
-            if live[self._byte_class[byte]] and not _single_byte_token(self._trie, byte):
-                raise ValueError(
-                    f"the grammar keeps array items unique and plans inside them byte by "
-                    f"byte, but this vocabulary has no token for the byte {byte:#04x}"
-                )
         groups = _GROUPS.get(self.vocab.fingerprint)
         if groups is None:
             groups = _GROUPS[self.vocab.fingerprint] = TokenGroups.of(self._token_bytes)
+        single = frozenset(b for b in range(256) if _single_byte_token(self._trie, b))
         return UniqueMasks(dfa.unique, groups, dfa.fast_step, self.track_position,
-                           self.tokens_to_accept)
+                           self.tokens_to_accept, single)
 
     def next_state(self, state: int, token_id: int) -> int:
         """The DFA state after ``token_id`` from ``state``; -1 if the grammar forbids it.

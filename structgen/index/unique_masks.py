@@ -6,12 +6,12 @@ A DFA state's mask allows every item; at run time a token is taken out when it w
 * or leave the walk where no distinct item can be finished, or none within the budget.
 
 Both checks read :meth:`UniqueMasks.cost`: the fewest tokens to acceptance from a position,
-values written so far included. Inside tracked arrays the token index plans with
-single-byte tokens only (:meth:`~structgen.index.TokenIndex.tokens_to_accept`), so the cost
-is exact over those moves: a search over the bytes that keep the item a prefix of a value
-already written, every other byte ending the search at the state's planned cost. Each
-allowed token then has a successor whose cost is one less, so a guide under a budget still
-always finishes (:mod:`structgen.guide.budget`).
+values written so far included. Inside tracked arrays the token index plans with one-byte
+tokens only (:meth:`~structgen.index.TokenIndex.tokens_to_accept`; a byte without a token of
+its own is not planned with), so the cost is exact over those moves: a search over the bytes
+that keep the item a prefix of a value already written, every other byte ending the search
+at the state's planned cost. Each allowed token then has a successor whose cost is one less,
+so a guide under a budget still always finishes (:mod:`structgen.guide.budget`).
 
 Only the tokens that can matter are walked: those that open or close items (they contain a
 quote), separators, escapes (which may end half-way), and tokens whose bytes continue a
@@ -124,12 +124,14 @@ class UniqueMasks:
         step: Callable[[int, int], int],
         walk: Callable[[Position, int], Position | None],
         costs: Callable[[], npt.NDArray[np.int32]],
+        single_bytes: frozenset[int],
     ) -> None:
         self.unique = unique
         self.groups = groups
         self._step = step
         self._walk = walk
         self._costs = costs
+        self._single = single_bytes
         self._moves_of: npt.NDArray[np.int32] | None = None
         self._moves_cache: dict[int, tuple[list[tuple[int, int, int]],
                                            list[tuple[int, int]]]] = {}
@@ -208,7 +210,7 @@ class UniqueMasks:
             for byte, target in special:
                 if byte == _QUOTE and mark & CLOSES and text not in seen:
                     best = min(best, spent + 1 + int(costs[target]))
-            for byte in following:
+            for byte in following & self._single:
                 target = self._step(state, byte)
                 if target >= 0 and byte not in (_QUOTE, _BACKSLASH):
                     heapq.heappush(heap, (spent + 1, target, raw + bytes((byte,))))
@@ -216,15 +218,15 @@ class UniqueMasks:
 
     def _moves(self, state: int, costs: npt.NDArray[np.int32]
                ) -> tuple[list[tuple[int, int, int]], list[tuple[int, int]]]:
-        """A state's bytes: ``(cost after, byte, target)`` by cost for the plain ones, and
-        ``(byte, target)`` for the quote and backslash (every byte outside items)."""
+        """A state's one-byte tokens: ``(cost after, byte, target)`` by cost for the plain
+        ones, and ``(byte, target)`` for the quote and backslash (every one outside items)."""
         if self._moves_of is not costs:
             self._moves_of, self._moves_cache = costs, {}
         found = self._moves_cache.get(state)
         if found is None:
             step, inside = self._step, self.unique.zone_list[state] == ITEM
             ordered, special = [], []
-            for byte in range(256):
+            for byte in self._single:
                 target = step(state, byte)
                 if target < 0:
                     continue

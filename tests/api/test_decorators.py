@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import json
 from typing import Literal
 
 import pytest
@@ -163,3 +164,18 @@ def test_embedded_model_returns_instances_of_the_declared_types(smollm) -> None:
 
     # No model given: structgen.models.default(), the same embedded model.
     assert sentiment("I loved every minute of it!") in ("positive", "negative", "neutral")
+
+
+def test_embedded_model_writes_sets_of_strings_without_repeats(smollm) -> None:
+    """A prompt that invites repeats, sampled hot: the text itself never repeats an item
+    (Pydantic would fold repeats into the set, so the text is what is checked)."""
+
+    class Post(BaseModel):
+        tags: set[str] = Field(max_length=8)
+
+    outputs = structgen.generate(smollm, "Tag this post with cats, cats, cats, cats.", Post,
+                                 n=4, temperature=1.5, max_tokens=60, seed=3)
+    for output in outputs:
+        tags = json.loads(output.text)["tags"]
+        assert len(tags) == len(set(tags)), output.text
+        assert isinstance(output.value, Post)

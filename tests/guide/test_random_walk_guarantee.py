@@ -118,7 +118,7 @@ def test_jsonschemabench_subset(record: dict[str, Any], llama3: Vocabulary) -> N
 
 def test_subset_covers_every_jsonschemabench_subset() -> None:
     subsets = {r["id"].split("/")[0] for r in _records()}
-    assert len(_records()) == 20
+    assert len(_records()) == 23
     assert subsets == {
         "Github_trivial", "Github_easy", "Github_medium", "Github_hard", "Github_ultra",
         "Glaiveai2K", "JsonSchemaStore", "Kubernetes", "Snowplow", "WashingtonPost",
