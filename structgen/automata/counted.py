@@ -122,29 +122,6 @@ class Counters:
         return list(range(first, first + (WINDOW + 1) * stride, stride))
 
 
-def count_walk(
-    step: Callable[[int, int], int],
-    counters: Counters,
-    symbols: bytes | Sequence[int],
-    state: int = 0,
-    count: int = 0,
-) -> tuple[int, int]:
-    """The state and count after ``symbols`` from ``state`` (-1: they leave the language)."""
-    kinds = counters.kind_list
-    for symbol in symbols:
-        state = step(state, symbol)
-        if state < 0:
-            return -1, count
-        kind = kinds[state]
-        if kind == ENTRY:
-            count = 0
-        elif kind in (TICK, FREE_TICK):
-            count += 1
-        if kind >= FREE_TICK:
-            state = counters.settle(state, count)
-    return state, count
-
-
 def settler(counters: Counters) -> Callable[[int, int, int], tuple[int, int]]:
     """:func:`count_walk`'s rules for one symbol, for walks that also keep other state:
     ``(state after the symbol, count before, symbol) -> (state, count)``."""
@@ -161,6 +138,23 @@ def settler(counters: Counters) -> Callable[[int, int, int], tuple[int, int]]:
         return state, count
 
     return settle
+
+
+def count_walk(
+    step: Callable[[int, int], int],
+    counters: Counters,
+    symbols: bytes | Sequence[int],
+    state: int = 0,
+    count: int = 0,
+) -> tuple[int, int]:
+    """The state and count after ``symbols`` from ``state`` (-1: they leave the language)."""
+    settle = settler(counters)
+    for symbol in symbols:
+        state = step(state, symbol)
+        if state < 0:
+            return -1, count
+        state, count = settle(state, count, symbol)
+    return state, count
 
 
 def counted_bounds(node: ir.StringNode) -> tuple[int, int] | None:
@@ -183,22 +177,11 @@ def holes_of(node: ir.Node, limit: int = 64) -> list[tuple[int, int]]:
     """The distinct bounds of countable strings in ``node`` (a hole symbol each; at most
     ``limit``, the rest are spelled out)."""
     found: dict[tuple[int, int], None] = {}
-    seen: set[int] = set()
-    stack: list[object] = [node]
-    while stack and len(found) < limit:
-        item = stack.pop()
-        if isinstance(item, tuple):
-            stack.extend(item)
-            continue
-        if not isinstance(item, ir.Node) or id(item) in seen:
-            continue
-        seen.add(id(item))
-        if isinstance(item, ir.StringNode):
-            bounds = counted_bounds(item)
-            if bounds is not None:
-                found[bounds] = None
-            continue
-        stack.extend(getattr(item, f.name) for f in dataclasses.fields(item))
+    for item in ir.walk(node):
+        if isinstance(item, ir.StringNode) and (bounds := counted_bounds(item)) is not None:
+            found[bounds] = None
+            if len(found) >= limit:
+                break
     return sorted(found)
 
 

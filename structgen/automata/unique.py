@@ -86,20 +86,7 @@ class UniqueItems:
 
 def has_tracked(node: ir.Node) -> bool:
     """Whether any array in ``node`` is tracked (the build then needs the markers)."""
-    seen: set[int] = set()
-    stack: list[object] = [node]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, tuple):
-            stack.extend(item)
-            continue
-        if not isinstance(item, ir.Node) or id(item) in seen:
-            continue
-        seen.add(id(item))
-        if isinstance(item, ir.ArrayNode) and item.tracked:
-            return True
-        stack.extend(getattr(item, f.name) for f in dataclasses.fields(item))
-    return False
+    return any(isinstance(item, ir.ArrayNode) and item.tracked for item in ir.walk(node))
 
 
 def untracked(node: ir.Node) -> ir.Node:

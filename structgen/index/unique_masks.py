@@ -55,8 +55,9 @@ class TokenGroups:
 
     quoted: npt.NDArray[np.int64]  # contain a quote
     twice_quoted: npt.NDArray[np.int64]  # contain two quotes or more
+    entering: npt.NDArray[np.int64]  # and a "[" before them: may open an array, fill items
     separators: npt.NDArray[np.int64]  # only commas and whitespace
-    escapes: npt.NDArray[np.int64]  # a backslash and no quote
+    escapes: npt.NDArray[np.int64]  # a backslash, and no quote a string would end at
     continuing_close: npt.NDArray[np.int64]  # after their first quote, a comma or quote
     plain: dict[bytes, list[int]]  # no quote, no backslash: by their bytes
     closing: dict[bytes, list[int]]  # from inside an item: by the value before the quote
@@ -64,7 +65,7 @@ class TokenGroups:
 
     @classmethod
     def of(cls, token_bytes: Iterable[bytes | None]) -> TokenGroups:
-        quoted, twice, separators, escapes, continuing = [], [], [], [], []
+        quoted, twice, entering, separators, escapes, continuing = [], [], [], [], [], []
         plain: dict[bytes, list[int]] = {}
         closing: dict[bytes, list[int]] = {}
         longest = 0
@@ -75,16 +76,19 @@ class TokenGroups:
             quotes = data.count(_QUOTE)
             if set(data) <= _SEPARATOR_BYTES:
                 separators.append(token_id)
+            if not quotes and _BACKSLASH not in data:
+                plain.setdefault(data, []).append(token_id)
+                continue
+            end = _closing_quote(data)
+            if end is None:  # inside a string it stays inside: escapes, escaped quotes
+                escapes.append(token_id)
             if not quotes:
-                if _BACKSLASH in data:
-                    escapes.append(token_id)
-                else:
-                    plain.setdefault(data, []).append(token_id)
                 continue
             quoted.append(token_id)
             if quotes > 1:
                 twice.append(token_id)
-            end = _closing_quote(data)
+                if 0x5B in data[:data.rindex(_QUOTE)]:
+                    entering.append(token_id)
             if end is None:
                 continue
             value = decode(data[:end])
@@ -97,8 +101,8 @@ class TokenGroups:
         def array(ids: list[int]) -> npt.NDArray[np.int64]:
             return np.asarray(ids, dtype=np.int64)
 
-        return cls(array(quoted), array(twice), array(separators), array(escapes),
-                   array(continuing), plain, closing, longest)
+        return cls(array(quoted), array(twice), array(entering), array(separators),
+                   array(escapes), array(continuing), plain, closing, longest)
 
 
 def _closing_quote(data: bytes) -> int | None:
@@ -279,8 +283,8 @@ class UniqueMasks:
         groups = self.groups
         out: list[int] = []
         walk: list[npt.NDArray[np.int64] | list[int]] = []
-        if zone == OUTSIDE:
-            walk.append(groups.twice_quoted)
+        if zone == OUTSIDE:  # items are complete in one token only after its "["
+            walk.append(groups.entering)
         elif zone in (BETWEEN, COMMITTED):
             walk += [groups.quoted, groups.separators] if seen else [groups.twice_quoted]
         else:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from typing import Any
 
@@ -233,3 +234,19 @@ def value_key(value: Any) -> Any:
     if isinstance(value, dict):
         return ("o", frozenset((k, value_key(v)) for k, v in value.items()))
     return ("s", value)
+
+
+def walk(node: Node) -> Iterator[Node]:
+    """Every distinct node in ``node`` (itself first), each once however often shared."""
+    seen: set[int] = set()
+    stack: list[object] = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, tuple):
+            stack.extend(reversed(item))
+            continue
+        if not isinstance(item, Node) or id(item) in seen:
+            continue
+        seen.add(id(item))
+        yield item
+        stack.extend(reversed([getattr(item, f.name) for f in fields(item)]))

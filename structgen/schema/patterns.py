@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -75,28 +76,23 @@ def leading_lookaheads(pattern: str) -> Lookaheads | None:
 
 def _group_end(text: str) -> int | None:
     """Index of the parenthesis closing the group ``text`` opens."""
-    depth, i, in_class = 0, 0, False
-    while i < len(text):
-        c = text[i]
-        if c == "\\":
-            i += 2
-            continue
-        if in_class:
-            in_class = c != "]"
-        elif c == "[":
-            in_class = True
-        elif c == "(":
-            depth += 1
-        elif c == ")":
-            depth -= 1
-            if depth == 0:
-                return i
-        i += 1
-    return None
+    return next((i for i, c, depth in _structure(text) if c == ")" and depth == 0), None)
 
 
 def _split_top_level(pattern: str) -> list[str]:
-    branches, depth, start, i, in_class = [], 0, 0, 0, False
+    branches, start = [], 0
+    for i, c, depth in _structure(pattern):
+        if c == "|" and depth == 0:
+            branches.append(pattern[start:i])
+            start = i + 1
+    branches.append(pattern[start:])
+    return branches
+
+
+def _structure(pattern: str) -> Iterator[tuple[int, str, int]]:
+    """Each ``(``, ``)`` and ``|`` outside escapes and classes: its index, itself, and the
+    group depth after it."""
+    depth, i, in_class = 0, 0, False
     while i < len(pattern):
         c = pattern[i]
         if c == "\\":
@@ -108,16 +104,10 @@ def _split_top_level(pattern: str) -> list[str]:
             in_class = True
             if pattern.startswith("[]", i + 1) or pattern.startswith("[^]", i):
                 i += 1
-        elif c == "(":
-            depth += 1
-        elif c == ")":
-            depth -= 1
-        elif c == "|" and depth == 0:
-            branches.append(pattern[start:i])
-            start = i + 1
+        elif c in "()|":
+            depth += {"(": 1, ")": -1, "|": 0}[c]
+            yield i, c, depth
         i += 1
-    branches.append(pattern[start:])
-    return branches
 
 
 def _escape_char(c: str) -> str:

@@ -170,3 +170,14 @@ def test_escaped_spellings_under_a_budget(llama3: Vocabulary) -> None:
             out.append(llama3.token_bytes[token] or b"")
         value = json.loads(b"".join(out))
         jsonschema.validate(value, schema)
+
+
+def test_an_escaped_quote_that_would_strand_the_item_is_refused(llama3: Vocabulary) -> None:
+    """One character per item: after the item ``"`` (written ``\\"``), writing ``\\"``
+    again leaves only a repeat to close."""
+    schema = {"type": "array", "items": {"type": "string", "maxLength": 1},
+              "uniqueItems": True}
+    guide = structgen.compile(schema).index(llama3).guide()
+    _feed(guide, llama3, b'["\\"", "')
+    allowed = _allowed_bytes(guide, llama3)
+    assert b'\\"' not in allowed and b"a" in allowed

@@ -88,6 +88,16 @@ SCHEMAS: dict[str, Any] = {
         "minItems": 1,
         "maxItems": 5,
     },
+    "unique_strings": {
+        "type": "object",
+        "properties": {
+            "tags": {"type": "array", "items": {"type": "string", "maxLength": 3},
+                     "uniqueItems": True},
+            "codes": {"type": "array", "uniqueItems": True, "maxItems": 4, "items": {
+                "anyOf": [{"type": "string", "pattern": "^[ab]+$"}, {"enum": ["x", "y"]}]}},
+        },
+        "additionalProperties": False,
+    },
     "objects": {
         "type": "object",
         "properties": {
