@@ -14,6 +14,11 @@ a graph of real token moves, so a state with value ``d > 0`` always has a token 
 with value ``d - 1``, and that token passes the rule above. By induction, every sequence of
 allowed tokens ends — in an accepting state where only EOS is left, or by consuming EOS —
 within ``max_tokens`` tokens, whatever the sampler picks.
+
+In an array whose string items must differ, the values written count too: there a token
+must also leave a cost (:meth:`structgen.index.unique_masks.UniqueMasks.cost`, the fewest
+tokens to acceptance with a new value for each item) of at most ``R - 2``; that cost has the
+same property, so the same induction holds.
 """
 
 from __future__ import annotations
