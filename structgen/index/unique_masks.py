@@ -46,6 +46,8 @@ __all__ = ["MAX_SEARCH", "TokenGroups", "UniqueMasks"]
 MAX_SEARCH = 100_000
 """Positions one cost search may visit; past it the position counts as a dead end."""
 _QUOTE, _BACKSLASH = 0x22, 0x5C
+# A state's one-byte moves: (cost after, byte, target) for plain bytes, (byte, target) else.
+_Moves = tuple[list[tuple[int, int, int]], list[tuple[int, int]]]
 _SEPARATOR_BYTES = frozenset(b", \t\n\r")
 
 
@@ -136,9 +138,9 @@ class UniqueMasks:
         self._walk = walk
         self._costs = costs
         self._single = single_bytes
-        self._moves_of: npt.NDArray[np.int32] | None = None
-        self._moves_cache: dict[int, tuple[list[tuple[int, int, int]],
-                                           list[tuple[int, int]]]] = {}
+        # The costs the cached moves were sorted by, with the cache: swapped as one, so a
+        # walk that began with one set of costs reads moves of those costs only.
+        self._moves: tuple[npt.NDArray[np.int32] | None, dict[int, _Moves]] = (None, {})
         self._open: list[bool] | None = None
 
     # -- costs -----------------------------------------------------------------------------
@@ -185,7 +187,7 @@ class UniqueMasks:
             if len(visited) > MAX_SEARCH:
                 return UNREACHABLE
             zone, mark = zones[state], marks[state]
-            ordered, special = self._moves(state, costs)
+            ordered, special = self._moves_of(state, costs)
             if zone != ITEM:  # committed: whitespace, then the opening quote
                 for byte, target in special:
                     raw_next = b"" if byte == _QUOTE and mark & OPENS else raw
@@ -220,16 +222,18 @@ class UniqueMasks:
                     heapq.heappush(heap, (spent + 1, target, raw + bytes((byte,))))
         return best
 
-    def _moves(self, state: int, costs: npt.NDArray[np.int32]
-               ) -> tuple[list[tuple[int, int, int]], list[tuple[int, int]]]:
+    def _moves_of(self, state: int, costs: npt.NDArray[np.int32]) -> _Moves:
         """A state's one-byte tokens: ``(cost after, byte, target)`` by cost for the plain
         ones, and ``(byte, target)`` for the quote and backslash (every one outside items)."""
-        if self._moves_of is not costs:
-            self._moves_of, self._moves_cache = costs, {}
-        found = self._moves_cache.get(state)
+        of, cache = self._moves
+        if of is not costs:
+            cache = {}
+            self._moves = (costs, cache)
+        found = cache.get(state)
         if found is None:
             step, inside = self._step, self.unique.zone_list[state] == ITEM
-            ordered, special = [], []
+            ordered: list[tuple[int, int, int]] = []
+            special: list[tuple[int, int]] = []
             for byte in self._single:
                 target = step(state, byte)
                 if target < 0:
@@ -239,7 +243,7 @@ class UniqueMasks:
                 else:
                     ordered.append((int(costs[target]), byte, target))
             ordered.sort()
-            found = self._moves_cache[state] = (ordered, special)
+            found = cache[state] = (ordered, special)
         return found
 
     def _open_ended(self) -> list[bool]:

@@ -54,8 +54,6 @@ _MAX_INT_BITS = 13_000  # Python refuses to print integers past 4300 digits (14,
 _MAX_COUNTED_STATES = 4096
 # Names whose presence dependencies track at once (subsets of them are states).
 _MAX_DEPENDENCY_NAMES = 12
-# uniqueItems over literal items tracks the set of values used: 2**n subsets.
-_MAX_UNIQUE_VALUES = 12
 _MAX_FRACTIONAL_MULTIPLE = 10_000  # remainders a non-integer multipleOf may track
 # Presence rules (anyOf/oneOf/not/if over `required`) are tabulated over 2**n name sets.
 _MAX_PRESENCE_NAMES = 12
@@ -1146,10 +1144,10 @@ class _Normalizer:
                     return False
                 if isinstance(option, ir.Literal):
                     values |= {ir.value_key(v) for v in option.values}
-        if len(values) > _MAX_UNIQUE_VALUES:
+        if len(values) > ir.MAX_SPELLED_UNIQUE:
             self.unsupported(f"{pointer}/uniqueItems", "uniqueItems",
                              f"{len(values)} possible item values (at most "
-                             f"{_MAX_UNIQUE_VALUES} are tracked)")
+                             f"{ir.MAX_SPELLED_UNIQUE} are tracked)")
             return False
         return True
 

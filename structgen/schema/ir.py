@@ -85,6 +85,11 @@ class StringNode(Node):
     pointer: str = field(default="", compare=False)
 
 
+MAX_SPELLED_UNIQUE = 12
+"""Unique items drawn from at most this many literal values are tracked in the automaton,
+one state per set of values used (2**n)."""
+
+
 @dataclass(frozen=True, slots=True)
 class ArrayNode(Node):
     """``prefix`` items in order, then any number of ``items`` (``Never``: no more).
@@ -103,15 +108,19 @@ class ArrayNode(Node):
     @property
     def tracked(self) -> bool:
         """Unique string items told apart at run time, beside the automaton
-        (:mod:`structgen.automata.unique`): no prefix, items strings, not all literals."""
+        (:mod:`structgen.automata.unique`): no prefix, items strings, and not a set of at
+        most :data:`MAX_SPELLED_UNIQUE` literals (the automaton spells those out)."""
         options = self.items.options if isinstance(self.items, Union) else (self.items,)
         strings = all(
             isinstance(o, (StringNode, Never))
             or (isinstance(o, Literal) and all(isinstance(v, str) for v in o.values))
             for o in options
         )
-        literals = all(isinstance(o, (Literal, Never)) for o in options)
-        return self.unique and not self.prefix and strings and not literals
+        if not (self.unique and not self.prefix and strings):
+            return False
+        values = {v for o in options if isinstance(o, Literal) for v in o.values}
+        spelled = all(isinstance(o, (Literal, Never)) for o in options)
+        return not (spelled and len(values) <= MAX_SPELLED_UNIQUE)
 
 
 @dataclass(frozen=True, slots=True)

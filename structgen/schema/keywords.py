@@ -79,9 +79,10 @@ KEYWORDS: dict[str, tuple[str, Status, str]] = {
     "minLength": ("String", "enforced", "in code points"),
     "maxLength": ("String", "enforced", "in code points; any size (long strings are counted "
                   "beside the automaton)"),
-    "pattern": ("String", "enforced", "ECMA-262 subset; lookaheads only at the start of a "
-                "single-branch pattern (`^(?!X)R`); other lookaround and backreferences are "
-                "unsupported"),
+    "pattern": ("String", "enforced", "ECMA-262 subset; anchors at the ends of a branch (a "
+                "branch that is one group counts as its inside); lookaheads only at the start "
+                "of a single-branch pattern (`^(?!X)R`); other lookaround and backreferences "
+                "are unsupported"),
     "format": ("String", "partial", "date, time, date-time, duration, uuid, email, uri, "
                "uri-reference, ipv4, ipv6 exact; hostname without its total length; other "
                "formats are annotations"),

@@ -79,6 +79,32 @@ def _group_end(text: str) -> int | None:
     return next((i for i, c, depth in _structure(text) if c == ")" and depth == 0), None)
 
 
+def _alternatives(pattern: str) -> list[str]:
+    """The top-level branches, a branch that is one group holding anchors opened up:
+    ``(^a$|b)`` is ``^a$`` or ``b`` (groups do not change what matches)."""
+    out: list[str] = []
+    stack = [pattern]
+    while stack:
+        for branch in _split_top_level(stack.pop()):
+            inner = _whole_group(branch)
+            if inner is not None and ("^" in inner or "$" in inner):
+                stack.append(inner)
+            else:
+                out.append(branch)
+    return out
+
+
+def _whole_group(branch: str) -> str | None:
+    """The inside of ``branch`` when it is one plain or non-capturing group, else None."""
+    if branch.startswith("(?:"):
+        start = 3
+    elif branch.startswith("(") and not branch.startswith("(?"):
+        start = 1
+    else:
+        return None
+    return branch[start:-1] if _group_end(branch) == len(branch) - 1 else None
+
+
 def _split_top_level(pattern: str) -> list[str]:
     branches, start = [], 0
     for i, c, depth in _structure(pattern):
@@ -218,7 +244,7 @@ def parse_ecma(pattern: str) -> tuple[Branch, ...]:
         ``unsupported=False`` for text that is not a regex at all.
     """
     branches: list[Branch] = []
-    for raw in _split_top_level(pattern):
+    for raw in _alternatives(pattern):
         body = raw
         anchored_start = body.startswith("^")
         if anchored_start:

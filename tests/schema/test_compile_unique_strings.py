@@ -96,3 +96,15 @@ def test_escaped_spellings_agree_with_jsonschema(items: list[str], escape: str) 
     text = "[" + ", ".join([*map(json.dumps, items), f'"{escape}"']) + "]"
     expected = len({*items, value}) == len(items) + 1
     assert grammar.accepts(text) == expected, text
+
+
+def test_more_literal_strings_than_the_automaton_spells_out_are_tracked() -> None:
+    values = [f"v{i}" for i in range(15)]
+    grammar = assert_language(
+        {"type": "array", "items": {"enum": values}, "uniqueItems": True},
+        accepts=["[]", '["v1", "v14", "v0"]', "[" + ", ".join(f'"{v}"' for v in values) + "]"],
+        rejects=['["v1", "v1"]', '["v3", "v2", "v3"]', '["v15"]'],
+    )
+    assert grammar.dfa.unique is not None
+    few = structgen.compile({"type": "array", "items": {"enum": values[:12]}, "uniqueItems": True})
+    assert few.dfa.unique is None  # 2**12 sets of values used, spelled out
