@@ -57,6 +57,7 @@ class TokenGroups:
 
     quoted: npt.NDArray[np.int64]  # contain a quote
     twice_quoted: npt.NDArray[np.int64]  # contain two quotes or more
+    thrice_quoted: npt.NDArray[np.int64]  # three or more: from inside an item, a second
     entering: npt.NDArray[np.int64]  # and a "[" before them: may open an array, fill items
     separators: npt.NDArray[np.int64]  # only commas and whitespace
     escapes: npt.NDArray[np.int64]  # a backslash, and no quote a string would end at
@@ -67,7 +68,8 @@ class TokenGroups:
 
     @classmethod
     def of(cls, token_bytes: Iterable[bytes | None]) -> TokenGroups:
-        quoted, twice, entering, separators, escapes, continuing = [], [], [], [], [], []
+        quoted, twice, thrice, entering, separators, escapes, continuing = (
+            [], [], [], [], [], [], [])
         plain: dict[bytes, list[int]] = {}
         closing: dict[bytes, list[int]] = {}
         longest = 0
@@ -87,6 +89,8 @@ class TokenGroups:
             if not quotes:
                 continue
             quoted.append(token_id)
+            if quotes > 2:
+                thrice.append(token_id)
             if quotes > 1:
                 twice.append(token_id)
                 if 0x5B in data[:data.rindex(_QUOTE)]:
@@ -103,8 +107,9 @@ class TokenGroups:
         def array(ids: list[int]) -> npt.NDArray[np.int64]:
             return np.asarray(ids, dtype=np.int64)
 
-        return cls(array(quoted), array(twice), array(entering), array(separators),
-                   array(escapes), array(continuing), plain, closing, longest)
+        return cls(array(quoted), array(twice), array(thrice), array(entering),
+                   array(separators), array(escapes), array(continuing), plain, closing,
+                   longest)
 
 
 def _closing_quote(data: bytes) -> int | None:
@@ -142,6 +147,7 @@ class UniqueMasks:
         # walk that began with one set of costs reads moves of those costs only.
         self._moves: tuple[npt.NDArray[np.int32] | None, dict[int, _Moves]] = (None, {})
         self._open: list[bool] | None = None
+        self._all_open: bool | None = None
 
     # -- costs -----------------------------------------------------------------------------
 
@@ -246,6 +252,15 @@ class UniqueMasks:
             found = cache[state] = (ordered, special)
         return found
 
+    def _every_open_ended(self) -> bool:
+        """Whether every item has endless values from each of its states (then no written
+        values can strand a walk)."""
+        if self._all_open is None:
+            zones, open_ended = self.unique.zone_list, self._open_ended()
+            self._all_open = all(open_ended[s] for s, z in enumerate(zones)
+                                 if z in (COMMITTED, ITEM))
+        return self._all_open
+
     def _open_ended(self) -> list[bool]:
         """Per state, whether the item it is in (or must write next) has endless values."""
         if self._open is None:
@@ -287,25 +302,30 @@ class UniqueMasks:
         groups = self.groups
         out: list[int] = []
         walk: list[npt.NDArray[np.int64] | list[int]] = []
+        # Where the landing position cannot matter (no budget, no item of few values),
+        # only tokens that close an item inside them are walked.
+        careful = limit is not None or not self._every_open_ended()
+        landing = bool(seen) and careful
         if zone == OUTSIDE:  # items are complete in one token only after its "["
             walk.append(groups.entering)
         elif zone in (BETWEEN, COMMITTED):
-            walk += [groups.quoted, groups.separators] if seen else [groups.twice_quoted]
+            walk += [groups.quoted, groups.separators] if landing else [groups.twice_quoted]
         else:
             text = decode(item or b"")
             if text is None:
                 walk.append(mask_to_ids(words).astype(np.int64))
             else:
-                walk.append(groups.continuing_close)
-                if seen:
+                walk.append(groups.continuing_close if careful else groups.thrice_quoted)
+                if landing:
                     walk.append(groups.escapes)
                 for value in seen:
                     if len(value) < len(text) or not value.startswith(text):
                         continue
                     rest = value[len(text):]
                     out += groups.closing.get(rest, ())
-                    for k in range(1, min(len(rest), groups.longest) + 1):
-                        walk.append(groups.plain.get(rest[:k], []))
+                    if landing:
+                        for k in range(1, min(len(rest), groups.longest) + 1):
+                            walk.append(groups.plain.get(rest[:k], []))
         checked: dict[tuple[int, frozenset[bytes], bytes | None], int] = {}
         for token_id in _allowed(words, walk).tolist():
             after = self._walk(position, token_id)
