@@ -19,6 +19,7 @@ and another array, at the same position) raises :class:`UniqueConflict`.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -38,6 +39,7 @@ __all__ = [
     "UniqueConflict",
     "UniqueItems",
     "decode",
+    "finished",
     "has_tracked",
     "relabel",
     "track_walk",
@@ -207,35 +209,37 @@ def decode(raw: bytes) -> bytes | None:
     """
     if b"\\" not in raw:
         return raw
-    out = bytearray()
-    i, n = 0, len(raw)
-    while i < n:
-        byte = raw[i]
-        if byte != 0x5C:
-            out.append(byte)
-            i += 1
-            continue
-        if i + 1 >= n:
-            return None
-        letter = raw[i + 1]
-        if letter != 0x75:  # u
-            out += _SHORT.get(letter, b"")
-            i += 2
-            continue
-        if i + 6 > n:
-            return None
-        code = int(raw[i + 2:i + 6], 16)
-        i += 6
-        if 0xD800 <= code < 0xDC00:
-            if i + 6 > n:
-                return None
-            low = int(raw[i + 2:i + 6], 16)
-            code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
-            i += 6
-        out += chr(code).encode("utf-8", "surrogatepass")
-    return bytes(out)
+    if len(finished(raw)) != len(raw):
+        return None
+    return _ESCAPE.sub(_unescape, raw)
 
 
+def finished(raw: bytes) -> bytes:
+    """``raw`` up to an escape it leaves unfinished (a high surrogate waits for its pair)."""
+    if b"\\" not in raw:
+        return raw
+    match = _COMPLETE.match(raw)
+    return raw[:match.end()] if match else b""
+
+
+def _unescape(match: re.Match[bytes]) -> bytes:
+    high, low, code, letter = match.groups()
+    if high is not None:
+        value = 0x10000 + ((int(high, 16) - 0xD800) << 10) + (int(low, 16) - 0xDC00)
+    elif code is not None:
+        value = int(code, 16)
+    else:
+        return _SHORT.get(letter[0], b"")
+    return chr(value).encode("utf-8", "surrogatepass")
+
+
+_HIGH = rb"[dD][89abAB][0-9a-fA-F]{2}"
+_LOW = rb"[dD][c-fC-F][0-9a-fA-F]{2}"
+_ESCAPE = re.compile(rb"\\(?:u(" + _HIGH + rb")\\u(" + _LOW + rb")|u([0-9a-fA-F]{4})|(.))",
+                     re.DOTALL)
+# Whole characters: raw bytes, a surrogate pair, another \uXXXX, a short escape.
+_COMPLETE = re.compile(rb"(?:[^\\]+|\\u" + _HIGH + rb"\\u" + _LOW
+                       + rb"|\\u(?!" + _HIGH + rb")[0-9a-fA-F]{4}|\\[^u])*", re.DOTALL)
 _SHORT = {ord(k): v.encode() for k, v in
           {'"': '"', "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n": "\n", "r": "\r",
            "t": "\t"}.items()}

@@ -37,6 +37,7 @@ from structgen.automata.unique import (
     Position,
     UniqueItems,
     decode,
+    finished,
 )
 from structgen.index.distance import UNREACHABLE
 from structgen.index.masks import mask_to_ids
@@ -159,7 +160,7 @@ class UniqueMasks:
         if zone not in (COMMITTED, ITEM) or not seen:
             return int(costs[state])
         if zone == ITEM:
-            text = decode(_finished(item or b""))
+            text = decode(finished(item or b""))
             assert text is not None
             if not any(value.startswith(text) for value in seen):
                 return int(costs[state])  # no value written goes on from here
@@ -202,7 +203,7 @@ class UniqueMasks:
             raw = raw or b""
             text = decode(raw)
             if text is None:  # inside an escape begun before
-                clean = _finished(raw)
+                clean = finished(raw)
                 if not _may_spell(raw[len(clean):], decode(clean) or b"", seen):
                     best = min(best, spent + int(costs[state]))  # a new value whatever follows
                     continue
@@ -326,38 +327,31 @@ class UniqueMasks:
                     if landing:
                         for k in range(1, min(len(rest), groups.longest) + 1):
                             walk.append(groups.plain.get(rest[:k], []))
-        checked: dict[tuple[int, frozenset[bytes], bytes | None], int] = {}
+        # Landings grouped by place: more values written only raise the cost, so one
+        # search with the union of a group's values clears the whole group when it fits.
+        landings: dict[tuple[int, bytes | None], list[tuple[int, frozenset[bytes]]]] = {}
         for token_id in _allowed(words, walk).tolist():
             after = self._walk(position, token_id)
             if after is None:
                 out.append(token_id)
-                continue
-            if not self.needs_cost(after, limit):
-                continue
-            key = (after[0], after[2], after[3])
-            cost = checked.get(key)
-            if cost is None:
-                cost = checked[key] = self.cost(after)
-            if cost == UNREACHABLE or (limit is not None and cost > limit):
-                out.append(token_id)
+            elif self.needs_cost(after, limit):
+                landings.setdefault((after[0], after[3]), []).append((token_id, after[2]))
+        for (state, item), group in landings.items():
+            if len(group) > 1:
+                union = frozenset().union(*(values for _, values in group))
+                if self._fits(self.cost((state, 0, union, item)), limit):
+                    continue
+            costs: dict[frozenset[bytes], int] = {}
+            for token_id, values in group:
+                if values not in costs:
+                    costs[values] = self.cost((state, 0, values, item))
+                if not self._fits(costs[values], limit):
+                    out.append(token_id)
         return _allowed(words, [out]).tolist()  # type: ignore[no-any-return]
 
-
-def _finished(raw: bytes) -> bytes:
-    """``raw`` up to an escape it leaves unfinished."""
-    i, end = 0, len(raw)
-    while i < end:
-        if raw[i] != _BACKSLASH:
-            i += 1
-            continue
-        size = 6 if raw[i + 1:i + 2] == b"u" else 2
-        if size == 6 and i + 6 <= end and raw[i + 2:i + 3] in (b"d", b"D") \
-                and raw[i + 3:i + 4] in (b"8", b"9", b"a", b"b", b"A", b"B"):
-            size = 12  # a high surrogate: the pair is one character
-        if i + size > end:
-            return raw[:i]
-        i += size
-    return raw
+    @staticmethod
+    def _fits(cost: int, limit: int | None) -> bool:
+        return cost != UNREACHABLE and (limit is None or cost <= limit)
 
 
 def _may_spell(pending: bytes, text: bytes, seen: frozenset[bytes]) -> bool:
@@ -409,6 +403,6 @@ def _allowed(words: npt.NDArray[np.uint32],
     parts = [np.asarray(g, dtype=np.int64) for g in groups if len(g)]
     if not parts:
         return np.zeros(0, dtype=np.int64)
-    ids = np.unique(np.concatenate(parts))
+    ids = np.concatenate(parts)
     bits = (words[ids >> 5] >> (ids & 31).astype(np.uint32)) & 1
-    return ids[bits.astype(bool)]
+    return np.unique(ids[bits.astype(bool)])
