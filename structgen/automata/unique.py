@@ -36,6 +36,7 @@ __all__ = [
     "COMMA",
     "MARKERS",
     "OPEN",
+    "SHORT_ESCAPES",
     "UniqueConflict",
     "UniqueItems",
     "decode",
@@ -229,7 +230,7 @@ def _unescape(match: re.Match[bytes]) -> bytes:
     elif code is not None:
         value = int(code, 16)
     else:
-        return _SHORT.get(letter[0], b"")
+        return SHORT_ESCAPES.get(letter[0], b"")
     return chr(value).encode("utf-8", "surrogatepass")
 
 
@@ -240,9 +241,10 @@ _ESCAPE = re.compile(rb"\\(?:u(" + _HIGH + rb")\\u(" + _LOW + rb")|u([0-9a-fA-F]
 # Whole characters: raw bytes, a surrogate pair, another \uXXXX, a short escape.
 _COMPLETE = re.compile(rb"(?:[^\\]+|\\u" + _HIGH + rb"\\u" + _LOW
                        + rb"|\\u(?!" + _HIGH + rb")[0-9a-fA-F]{4}|\\[^u])*", re.DOTALL)
-_SHORT = {ord(k): v.encode() for k, v in
-          {'"': '"', "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n": "\n", "r": "\r",
-           "t": "\t"}.items()}
+SHORT_ESCAPES = {ord(k): v.encode() for k, v in
+                 {'"': '"', "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n": "\n", "r": "\r",
+                  "t": "\t"}.items()}
+"""The letter after a backslash -> the UTF-8 bytes it stands for."""
 
 
 def track_walk(

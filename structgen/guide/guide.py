@@ -12,7 +12,6 @@ from structgen.automata.unique import Position
 from structgen.guide import kernels
 from structgen.guide.budget import check_budget, step_limit
 from structgen.guide.forced import forced_symbols, split_forced
-from structgen.index.distance import UNREACHABLE
 from structgen.index.masks import mask_to_ids
 from structgen.index.token_index import MaskEntry, TokenIndex
 
@@ -165,10 +164,9 @@ class Guide:
             return None
         if limit is not None and int(index.tokens_to_accept()[after[0]]) > limit:
             return None
-        if unique is not None and unique.needs_cost(after, limit):
-            cost = unique.cost(after)
-            if cost == UNREACHABLE or (limit is not None and cost > limit):
-                return None
+        if (unique is not None and unique.needs_cost(after, limit)
+                and not unique.fits(unique.cost(after), limit)):
+            return None
         return after
 
     def advance(self, token_id: int) -> None:

@@ -9,6 +9,7 @@ import os
 import sys
 import threading
 from collections.abc import Sequence
+from functools import cached_property
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -173,6 +174,7 @@ class TokenIndex:
                     f"the grammar counts long strings {WINDOW} characters ahead, but this "
                     f"vocabulary has a token of {longest} bytes"
                 )
+        self._settle = None if dfa.counters is None else settler(dfa.counters)
         self._unique: UniqueMasks | None = None
         if dfa.unique is not None:
             self._unique = self._unique_masks(dfa)
@@ -272,8 +274,8 @@ class TokenIndex:
         if counters is None or not (counters.kind[state] or (target >= 0
                                                             and counters.kind[target])):
             return target, count
-        data = self._token_bytes[token_id]  # a valid target: within the vocabulary
-        symbols = data if data is not None else [self._special_symbol[token_id]]
+        symbols = self._symbols(token_id)  # a valid target: a token with symbols
+        assert symbols is not None
         return count_walk(self.dfa.fast_step, counters, symbols, state, count)
 
     @property
@@ -286,23 +288,35 @@ class TokenIndex:
         tracks unique items (:mod:`structgen.automata.unique`)."""
         unique = self.dfa.unique
         assert unique is not None
+        symbols = self._symbols(token_id)
+        if symbols is None:
+            return None
+        return track_walk(self.dfa.fast_step, unique, symbols, position, self._settle)
+
+    def _symbols(self, token_id: int) -> bytes | list[int] | None:
+        """What ``token_id`` writes: its bytes, or the grammar symbol of a special token
+        (None: neither)."""
         data = self._token_bytes[token_id] if 0 <= token_id < self.vocab.vocab_size else None
-        if data is None:
-            symbol = self._special_symbol.get(token_id)
-            if symbol is None:
-                return None
-            data = [symbol]  # type: ignore[assignment]
-        return track_walk(self.dfa.fast_step, unique, data, position, self._settle)
+        if data is not None:
+            return data
+        symbol = self._special_symbol.get(token_id)
+        return None if symbol is None else [symbol]
+
+    @cached_property
+    def _single_bytes(self) -> frozenset[int]:
+        """Bytes the vocabulary has a token of their own for (budgets plan with them)."""
+        trie = self._trie
+        roots = np.flatnonzero(trie.depth == 1)
+        holding = trie.token_ptr[roots + 1] > trie.token_ptr[roots]
+        return frozenset(b for b in trie.symbol[roots[holding]].tolist() if b < 256)
 
     def _unique_masks(self, dfa: CompactDFA) -> UniqueMasks:
         assert dfa.unique is not None
-        self._settle = None if dfa.counters is None else settler(dfa.counters)
         groups = _GROUPS.get(self.vocab.fingerprint)
         if groups is None:
             groups = _GROUPS[self.vocab.fingerprint] = TokenGroups.of(self._token_bytes)
-        single = frozenset(b for b in range(256) if _single_byte_token(self._trie, b))
         return UniqueMasks(dfa.unique, groups, dfa.fast_step, self.track_position,
-                           self.tokens_to_accept, single)
+                           self.tokens_to_accept, self._single_bytes)
 
     def next_state(self, state: int, token_id: int) -> int:
         """The DFA state after ``token_id`` from ``state``; -1 if the grammar forbids it.
@@ -510,8 +524,7 @@ class TokenIndex:
     def _distances(self, graph: Graph | None) -> npt.NDArray[np.int32]:
         """:func:`~structgen.index.distance.tokens_to_accept` of this DFA; exact over the
         states ``graph`` covers."""
-        single = [b for b in range(256) if _single_byte_token(self._trie, b)]
-        single += [symbol for _, symbol in self._specials]
+        single = [*sorted(self._single_bytes), *(symbol for _, symbol in self._specials)]
         unique = self.dfa.unique
         costs = tokens_to_accept(
             self._trie,
@@ -674,9 +687,3 @@ def _frozen_costs(
 
 
 _GROUPS: dict[str, TokenGroups] = {}  # per vocabulary fingerprint
-
-
-def _single_byte_token(trie: Trie, byte: int) -> bool:
-    """Whether some token is exactly ``bytes([byte])`` (a root child holding a token)."""
-    roots = np.flatnonzero((trie.depth == 1) & (trie.symbol == byte))
-    return bool(roots.size) and bool(trie.token_ptr[roots[0] + 1] > trie.token_ptr[roots[0]])

@@ -34,6 +34,7 @@ from structgen.automata.unique import (
     ITEM,
     OPENS,
     OUTSIDE,
+    SHORT_ESCAPES,
     Position,
     UniqueItems,
     decode,
@@ -339,18 +340,19 @@ class UniqueMasks:
         for (state, item), group in landings.items():
             if len(group) > 1:
                 union = frozenset().union(*(values for _, values in group))
-                if self._fits(self.cost((state, 0, union, item)), limit):
+                if self.fits(self.cost((state, 0, union, item)), limit):
                     continue
             costs: dict[frozenset[bytes], int] = {}
             for token_id, values in group:
                 if values not in costs:
                     costs[values] = self.cost((state, 0, values, item))
-                if not self._fits(costs[values], limit):
+                if not self.fits(costs[values], limit):
                     out.append(token_id)
         return _allowed(words, [out]).tolist()  # type: ignore[no-any-return]
 
     @staticmethod
-    def _fits(cost: int, limit: int | None) -> bool:
+    def fits(cost: int, limit: int | None) -> bool:
+        """Whether a position of ``cost`` can still finish within ``limit``."""
         return cost != UNREACHABLE and (limit is None or cost <= limit)
 
 
@@ -384,17 +386,15 @@ def _escapes(char: str) -> list[bytes]:
     if len(char) != 1:
         return []
     code = ord(char)
-    out = [b"\\" + short for short, value in _SHORT_ESCAPES.items() if value == char]
+    spelled = char.encode("utf-8", "surrogatepass")
+    out = [b"\\" + bytes((letter,)) for letter, value in SHORT_ESCAPES.items()
+           if value == spelled]
     if code < 0x10000:
         out.append(b"\\u%04x" % code)
     else:
         high, low = 0xD800 + ((code - 0x10000) >> 10), 0xDC00 + ((code - 0x10000) & 0x3FF)
         out.append(b"\\u%04x\\u%04x" % (high, low))
     return out
-
-
-_SHORT_ESCAPES = {b'"': '"', b"\\": "\\", b"/": "/", b"b": "\b", b"f": "\f", b"n": "\n",
-                  b"r": "\r", b"t": "\t"}
 
 
 def _allowed(words: npt.NDArray[np.uint32],
