@@ -15,7 +15,7 @@ from structgen.index._jit import jit
 from structgen.index.cache import DiskCache, cache_key
 from structgen.index.vocabulary import Vocabulary
 
-__all__ = ["Trie", "build_trie", "build_trie_reference", "vocabulary_trie"]
+__all__ = ["Trie", "build_trie", "build_trie_reference", "subtrie", "vocabulary_trie"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -120,6 +120,27 @@ def build_trie(vocab: Vocabulary) -> Trie:
         token_ptr=token_ptr[: n_nodes + 1].copy(),
         token_ids=np.asarray(order, dtype=np.int32),
         max_depth=max_depth,
+    )
+
+
+def subtrie(trie: Trie, keep: npt.NDArray[np.bool_]) -> Trie:
+    """The trie of the tokens ``keep`` marks (indexed by token id), cut out of ``trie``:
+    the nodes whose subtree holds one of them, in the same preorder."""
+    kept_tokens = keep[trie.token_ids]
+    before = np.zeros(kept_tokens.shape[0] + 1, dtype=np.int64)  # kept tokens before k
+    np.cumsum(kept_tokens, out=before[1:])
+    starts = trie.token_ptr[:-1]
+    nodes = before[trie.token_ptr[trie.end]] > before[starts]
+    ahead = np.zeros(nodes.shape[0] + 1, dtype=np.int64)  # kept nodes before i
+    np.cumsum(nodes, out=ahead[1:])
+    depth = trie.depth[nodes]
+    return Trie(
+        symbol=trie.symbol[nodes],
+        depth=depth,
+        end=ahead[trie.end[nodes]].astype(np.int32),
+        token_ptr=np.append(before[starts[nodes]], before[-1]).astype(np.int32),
+        token_ids=trie.token_ids[kept_tokens],
+        max_depth=int(depth.max(initial=0)),
     )
 
 
