@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from functools import cached_property
+from itertools import product
 from typing import Any, Literal
 
 import numpy as np
@@ -43,6 +44,10 @@ _OPAQUE = (*_VALUES, ir.Union, ir.Literal)
 _COMPOSE_ABOVE = 2048
 _WORKING_FACTOR = 4  # unminimized states per state of budget
 _WS_MASK = byte_mask(0x20, 0x20) | byte_mask(0x09, 0x0A) | byte_mask(0x0D, 0x0D)
+# One spelling per number value (see schema.contains): plain, no trailing fraction zeros
+# (but ".0" after an integer where integers may be written so), no "-0".
+_CANONICAL = r"^(?:(?:0|-?[1-9][0-9]*)(?:\.[0-9]*[1-9])?|-0\.[0-9]*[1-9])$"
+_CANONICAL_FRACTION = r"^(?:(?:0|-?[1-9][0-9]*)(?:\.0|\.[0-9]*[1-9])?|-0\.[0-9]*[1-9])$"
 
 
 @dataclass(frozen=True)
@@ -116,7 +121,15 @@ class _Builder:
         self.holes = {bounds: base + i for i, bounds in enumerate(holes or ())}
         self.n_symbols = base + len(self.holes)
         self.string_dfas: dict[ir.StringNode, ByteDFA | None] = {}
-        self.node_dfas: dict[tuple[ir.Node, bool], ByteDFA | None] = {}
+        # Keyed by the node and the modes below: tracking, spelled, canonical.
+        self.node_dfas: dict[tuple[ir.Node, bool, bool, bool], ByteDFA | None] = {}
+        # Items counted for `contains`: long strings spelled out (no holes), and, while
+        # canonical, numbers written one way only.
+        self.spelled = False
+        self.canonical = False
+        self.canonical_dfas: dict[ir.Node, ByteDFA | None] = {}
+        self.item_classes: dict[tuple[ir.Node, tuple[ir.Contains, ...], bool],
+                                list[tuple[tuple[int, ...], ByteDFA]]] = {}
         self.building: ir.Node | None = None
         # Subset construction and products may pass the budget before minimization
         # shrinks the result: they get this much, each minimal DFA the budget itself.
@@ -197,7 +210,7 @@ class _Builder:
         method(node, src, dst)
 
     def _node_dfa(self, node: ir.Node) -> ByteDFA | None:
-        key = (node, self.tracking)
+        key = (node, self.tracking, self.spelled, self.canonical)
         if key in self.node_dfas:
             return self.node_dfas[key]
         outer = self.nfa, self.lowerer, self.building, self.parts
@@ -289,6 +302,8 @@ class _Builder:
             self._string_text(value, src, dst)
         elif isinstance(value, bool) or value is None:
             self.text(src, dst, json.dumps(value))
+        elif isinstance(value, (int, float)) and self.canonical:
+            self._canonical_value(value, src, dst)
         elif isinstance(value, int):
             self.text(src, dst, str(value))
             if self.options.integer_fraction:
@@ -315,6 +330,16 @@ class _Builder:
                 self.key_sep(k, (v := self.new()))
                 self._value(item, v, (cur := self.new()))
             self.punct(cur, dst, "}")
+
+    def _canonical_value(self, value: int | float, src: int, dst: int) -> None:
+        """A number literal in its canonical spelling (``.0`` too where integers may have it)."""
+        if isinstance(value, float) and not value.is_integer():
+            self.text(src, dst, format(Decimal(repr(value)), "f"))
+            return
+        digits = str(int(value))
+        self.text(src, dst, digits)
+        if self.options.integer_fraction:
+            self.text(src, dst, digits + ".0")
 
     def _integer_fraction(self, digits: str, src: int, dst: int) -> None:
         point = self.new()
@@ -358,6 +383,9 @@ class _Builder:
 
     # -- numbers --------------------------------------------------------------------
     def _IntegerNode(self, node: ir.IntegerNode, src: int, dst: int) -> None:
+        if self.canonical:
+            self._canonical_number(node, src, dst)
+            return
         mid = self.new()
         if node.multiple_of is None:
             add_integer_range(self.nfa, src, mid, node.minimum, node.maximum,
@@ -427,6 +455,9 @@ class _Builder:
         ))
 
     def _NumberNode(self, node: ir.NumberNode, src: int, dst: int) -> None:
+        if self.canonical:
+            self._canonical_number(node, src, dst)
+            return
         if node.multiple_of is not None:
             self._decimal_multiple(node, src, dst)
             return
@@ -444,6 +475,38 @@ class _Builder:
             self._regex(f"^{mantissa}{exponent}$", src, dst)
         if negative_ok:
             self._regex(f"^-{mantissa}{exponent}$", src, dst)
+
+    def _canonical_number(self, node: ir.IntegerNode | ir.NumberNode, src: int, dst: int
+                          ) -> None:
+        """The node's numbers in their canonical spelling only: its language intersected
+        with :data:`_CANONICAL`."""
+        if node not in self.canonical_dfas:
+            self.canonical = False
+            try:
+                written = self._node_dfa(node)
+            finally:
+                self.canonical = True
+            plain = self._plain_numbers
+            self.canonical_dfas[node] = None if written is None or plain is None else (
+                written.intersect(plain, max_states=self.working_budget))
+        dfa = self.canonical_dfas[node]
+        if dfa is not None:
+            self._join(dfa, src, dst)
+
+    @cached_property
+    def _plain_numbers(self) -> ByteDFA | None:
+        pattern = _CANONICAL_FRACTION if self.options.integer_fraction else _CANONICAL
+        return self._constraint_dfa(
+            lambda n, s, e, low: add_branches(n, s, e, parse_ecma(pattern), json_string=False,
+                                              lowerer=low)
+        )
+
+    def _join(self, dfa: ByteDFA, src: int, dst: int) -> None:
+        """Connect src to dst by ``dfa``: as a part where parts are joined, else embedded."""
+        if self.parts is not None:
+            self.parts.append(Part(src, dfa, dst))
+        else:
+            dfa.embed(self.nfa, src, dst)
 
     def _regex(self, pattern: str, src: int, dst: int) -> None:
         add_branches(self.nfa, src, dst, parse_ecma(pattern), json_string=False,
@@ -538,7 +601,7 @@ class _Builder:
 
     def _StringNode(self, node: ir.StringNode, src: int, dst: int) -> None:
         bounds = counted_bounds(node)
-        if bounds in self.holes and not self.tracking:  # body and closing quote: one symbol
+        if bounds in self.holes and not (self.tracking or self.spelled):  # body, quote: a symbol
             opened = self.new()
             self.text(src, opened, b'"')
             self.nfa.edge(opened, symbol_mask(self.holes[bounds]), dst)
@@ -567,6 +630,9 @@ class _Builder:
             self.punct(src, opened, "[")
         if node.unique and not tracked:
             self._unique_items(node, opened, dst)
+            return
+        if node.contains:
+            self._counted_items(node, opened, dst)
             return
         has_more = not isinstance(node.items, ir.Never)
         limit = node.max_items
@@ -648,6 +714,108 @@ class _Builder:
                         self.add(literal, start, self._state(following, used | {key}))
             layer = following
             position += 1
+
+    def _counted_items(self, node: ir.ArrayNode, opened: int, dst: int) -> None:
+        """Items, with those each ``contains`` node matches counted: a state is (items
+        written, matches so far per node, saturated at its largest bound). Past the prefix
+        and ``minItems`` an unbounded array's layer loops on itself."""
+        conditions = node.contains
+        limit = node.max_items
+        if isinstance(node.items, ir.Never):
+            limit = len(node.prefix) if limit is None else min(limit, len(node.prefix))
+        steady = max(len(node.prefix), node.min_items, 1)
+        layer: dict[tuple[int, ...], int] = {(0,) * len(conditions): opened}
+        position = 0
+        while layer:
+            if position >= node.min_items:
+                for counts, state in layer.items():
+                    if _enough(conditions, counts):
+                        self._close_array(state, position, dst)
+            if limit is not None and position >= limit:
+                return
+            item = node.prefix[position] if position < len(node.prefix) else node.items
+            if isinstance(item, ir.Never):
+                return
+            classes = self._item_classes(item, conditions)
+            if limit is None and position >= steady:
+                self._counted_loop(layer, classes, conditions, position, dst)
+                return
+            following: dict[tuple[int, ...], int] = {}
+            for counts, state in layer.items():
+                start = state
+                if position:
+                    self.item_sep(state, (start := self.new()))
+                for hits, dfa in classes:
+                    after = _counted(conditions, counts, hits)
+                    if after is not None:
+                        self._join(dfa, start, self._state(following, after))
+            layer = following
+            position += 1
+
+    def _counted_loop(
+        self, layer: dict[tuple[int, ...], int], classes: list[tuple[tuple[int, ...], ByteDFA]],
+        conditions: tuple[ir.Contains, ...], position: int, dst: int,
+    ) -> None:
+        """Any number of further items, each leading back into the layer (new counts get
+        states of their own, closing the array where their bounds hold)."""
+        todo = list(layer)
+        while todo:
+            counts = todo.pop()
+            start = self.new()
+            self.item_sep(layer[counts], start)
+            for hits, dfa in classes:
+                after = _counted(conditions, counts, hits)
+                if after is None:
+                    continue
+                if after not in layer:
+                    layer[after] = self.new()
+                    todo.append(after)
+                    if _enough(conditions, after):
+                        self._close_array(layer[after], position, dst)
+                self._join(dfa, start, layer[after])
+
+    def _item_classes(
+        self, item: ir.Node, conditions: tuple[ir.Contains, ...]
+    ) -> list[tuple[tuple[int, ...], ByteDFA]]:
+        """The item's texts split by which conditions they match (1) or miss (0). A match
+        is any text of the item the condition accepts; a miss only a canonical spelling it
+        rejects, which is exact where the condition accepts the canonical spelling of
+        every value it matches (the normalizer checks: schema.contains)."""
+        key = (item, conditions, self.canonical)
+        if key in self.item_classes:
+            return self.item_classes[key]
+        outer = self.spelled
+        self.spelled = True  # a hole would stand for strings that match and strings that miss
+        try:
+            written = self._value_dfa(item, self.canonical)
+            canonical = self._value_dfa(item, True)
+            matchers = [self._value_dfa(c.node, self.canonical) for c in conditions]
+        finally:
+            self.spelled = outer
+        budget = self.working_budget
+        classes = []
+        for hits in product((1, 0), repeat=len(conditions)):
+            dfa = written if all(hits) else canonical
+            for hit, matcher in zip(hits, matchers, strict=True):
+                if dfa is None:
+                    break
+                if hit:
+                    dfa = None if matcher is None else dfa.intersect(matcher, max_states=budget)
+                elif matcher is not None:
+                    dfa = matcher.complement_within(dfa, max_states=budget)
+            if dfa is not None:
+                classes.append((hits, dfa))
+        self.item_classes[key] = classes
+        return classes
+
+    def _value_dfa(self, node: ir.Node, canonical: bool) -> ByteDFA | None:
+        """``node`` as one DFA with the whitespace that may precede it, so that item and
+        condition DFAs agree on where a value starts."""
+        outer, self.canonical = self.canonical, canonical
+        try:
+            return self._node_dfa(ir.Sequence((node,)))
+        finally:
+            self.canonical = outer
 
     def _close_array(self, state: int, count: int, dst: int) -> None:
         if count == 0:
@@ -867,6 +1035,23 @@ class _ObjectRules:
         """Whether the presence rule can still hold once member ``index`` is decided."""
         prefixes = self.prefixes.get(index)
         return prefixes is None or written & self.asked in prefixes
+
+
+def _counted(conditions: tuple[ir.Contains, ...], counts: tuple[int, ...],
+             hits: tuple[int, ...]) -> tuple[int, ...] | None:
+    """Match counts after one more item (None: past a ``maxContains``); a count without a
+    maximum stops at its minimum, where it no longer matters."""
+    after = []
+    for condition, count, hit in zip(conditions, counts, hits, strict=True):
+        count += hit
+        if condition.maximum is not None and count > condition.maximum:
+            return None
+        after.append(count if condition.maximum is not None else min(count, condition.minimum))
+    return tuple(after)
+
+
+def _enough(conditions: tuple[ir.Contains, ...], counts: tuple[int, ...]) -> bool:
+    return all(c.minimum <= n for c, n in zip(conditions, counts, strict=True))
 
 
 def _value_classes(node: ir.Node) -> dict[Any, ir.Literal]:

@@ -24,6 +24,7 @@ from structgen.errors import (
     UnsupportedSchemaError,
 )
 from structgen.schema import ir
+from structgen.schema.contains import spelling_gap
 from structgen.schema.formats import FORMATS, PARTIAL_FORMATS, STANDARD_FORMATS
 from structgen.schema.keywords import KEYWORDS
 from structgen.schema.patterns import PatternError, leading_lookaheads, parse_ecma
@@ -52,6 +53,8 @@ _MAX_INT_BITS = 13_000  # Python refuses to print integers past 4300 digits (14,
 # min/maxProperties multiply an object's states by the bound: (members + 1) * (bound + 1)
 # copies of member fragments at most.
 _MAX_COUNTED_STATES = 4096
+# Distinct `contains` schemas one array counts at once (items split 2**n ways).
+_MAX_CONTAINS = 2
 # Names whose presence dependencies track at once (subsets of them are states).
 _MAX_DEPENDENCY_NAMES = 12
 _MAX_FRACTIONAL_MULTIPLE = 10_000  # remainders a non-integer multipleOf may track
@@ -116,6 +119,8 @@ class _Flat:
     min_items: int = 0
     max_items: int | None = None
     unique_items: bool = False
+    # (contains schema, minContains, maxContains) of each source that has one
+    contains: list[tuple[Ref, int, int | None]] = field(default_factory=list)
     min_properties: int = 0
     max_properties: int | None = None
     # (name, names required when it is present); (name, keyword, schema applying then)
@@ -470,8 +475,6 @@ class _Normalizer:
         if keyword == "not" and (parts := _not_as_union(schema["not"])) is not None:
             flat.any_of.append([(part, owner[1], f"{owner[2]}/not") for part in parts])
             return
-        if keyword == "minContains" and schema[keyword] == 0:
-            return
         if keyword in ("not", "if"):
             flat.conditions.append((keyword, owner))
         flat.deferred.append((f"{owner[2]}/{keyword}", keyword))
@@ -598,6 +601,26 @@ class _Normalizer:
             flat.max_items = high if flat.max_items is None else min(flat.max_items, high)
         if schema.get("uniqueItems") is True:
             flat.unique_items = True
+        if "contains" in schema:
+            self._merge_contains(flat, schema, base, pointer)
+
+    def _merge_contains(self, flat: _Flat, schema: dict, base: str, pointer: str) -> None:
+        """`contains` with the bounds beside it in the same schema (minContains 1 by default;
+        before 2019-09 there are no bounds, and before draft-06 no `contains`)."""
+        known = "contains" in type(self.validator).VALIDATORS
+        bounded = known and not self.legacy  # (jsonschema checks the bounds in `contains`)
+        for keyword, exists in (("contains", known), ("minContains", bounded),
+                                ("maxContains", bounded)):
+            if keyword in schema and not exists:
+                self._note(Unenforced(f"{pointer}/{keyword}", keyword,
+                                      "not a keyword of this document's draft",
+                                      post_validated=False))
+        if not known:
+            return
+        low = int(schema.get("minContains", 1)) if bounded else 1
+        high = schema.get("maxContains") if bounded else None
+        flat.contains.append(((schema["contains"], base, f"{pointer}/contains"), low,
+                              None if high is None else int(high)))
 
     def _merge_objects(self, flat: _Flat, schema: dict, base: str, pointer: str) -> None:
         props = schema.get("properties", {})
@@ -1110,11 +1133,88 @@ class _Normalizer:
         else:
             items = self._subnode(flat.items, f"{flat.pointer}/items")
         node = ir.ArrayNode(prefix, items, flat.min_items, flat.max_items)
+        if flat.contains:
+            counted = self._contains(flat, node)
+            if counted is None:
+                return ir.Never()
+            node = counted
         if node.max_items is not None and node.min_items > node.max_items:
             return ir.Never()
         if flat.unique_items and self._unique_enforceable(node, flat.pointer):
-            return ir.ArrayNode(prefix, items, flat.min_items, flat.max_items, unique=True)
+            if node.contains:
+                self.unsupported(f"{flat.pointer}/contains", "contains",
+                                 "not counted in an array that also keeps uniqueItems")
+            return replace(node, unique=True, contains=())
         return node
+
+    def _contains(self, flat: _Flat, node: ir.ArrayNode) -> ir.ArrayNode | None:
+        """``node`` counting the items each `contains` matches (None: no array is valid).
+        A schema every item matches bounds the number of items instead; one no item
+        matches leaves arrays valid only where minContains is 0."""
+        counts: dict[ir.Node, tuple[int, int | None]] = {}
+        min_items, max_items = node.min_items, node.max_items
+        positions = _positions(node)
+        for ref, low, high in flat.contains:
+            if high is not None and low > high:
+                return None
+            if low == 0 and high is None:
+                continue  # always holds
+            matched = self._contains_node(ref)
+            if matched is None:
+                continue
+            if isinstance(matched, ir.Never):
+                if low > 0:
+                    return None
+                continue
+            if matched == self._everything(ref):
+                min_items, max_items = max(min_items, low), _least(max_items, high)
+                continue
+            gap = spelling_gap(matched, positions)
+            if gap is not None:
+                self.unsupported(ref[2], "contains", f"cannot count matching items: {gap}")
+                continue
+            before = counts.get(matched)
+            if before is not None:  # the same schema twice (allOf): both bounds hold
+                low, high = max(low, before[0]), _least(high, before[1])
+                if high is not None and low > high:
+                    return None
+            elif len(counts) == _MAX_CONTAINS:
+                self.unsupported(ref[2], "contains",
+                                 f"an array counts at most {_MAX_CONTAINS} distinct `contains`")
+                continue
+            counts[matched] = (low, high)
+        return replace(node, min_items=min_items, max_items=max_items, contains=tuple(
+            ir.Contains(matched, low, high) for matched, (low, high) in counts.items()
+        ))
+
+    def _contains_node(self, ref: Ref) -> ir.Node | None:
+        """The `contains` schema as JSON Schema reads it (`spec_faithful`): what it matches
+        must not be narrowed. None (reported) where the grammar cannot enforce it exactly."""
+        saved, cut = self.options, len(self.cut_recursion)
+        self.options = replace(saved, spec_faithful=True, strict=True)
+        try:
+            node: ir.Node | None = self.node(ref)
+        except UnsupportedSchemaError as exc:
+            if saved.strict:
+                raise
+            node, why = None, f"its schema is not enforced exactly ({exc})"
+        finally:
+            self.options = saved
+        if node is not None and len(self.cut_recursion) > cut:
+            node, why = None, ("a recursive $ref in it is cut at max_recursion_depth, so "
+                               "deeper items it matches would be miscounted")
+        if node is None:
+            self.unsupported(ref[2], "contains", why)
+        return node
+
+    def _everything(self, ref: Ref) -> ir.Node:
+        """The node of the schema `true`, read as :meth:`_contains_node` reads schemas."""
+        saved = self.options
+        self.options = replace(saved, spec_faithful=True, strict=True)
+        try:
+            return self.node((True, ref[1], ref[2]))
+        finally:
+            self.options = saved
 
     def _unique_enforceable(self, node: ir.ArrayNode, pointer: str) -> bool:
         """Whether uniqueItems needs tracking and can be tracked: items drawn from a few
@@ -1448,6 +1548,20 @@ class _Normalizer:
                 value,
             ))
         return tuple(result)
+
+
+def _least(a: int | None, b: int | None) -> int | None:
+    """The tighter of two upper bounds (None: unbounded)."""
+    return b if a is None else a if b is None else min(a, b)
+
+
+def _positions(node: ir.ArrayNode) -> list[ir.Node]:
+    """The item nodes an array may write: its reachable prefix, then ``items`` if reached."""
+    limit = node.max_items
+    positions = list(node.prefix[:limit])
+    if (limit is None or limit > len(node.prefix)) and not isinstance(node.items, ir.Never):
+        positions.append(node.items)
+    return positions
 
 
 def _required_closure(required: dict[str, None], pairs: list[tuple[str, str]]) -> dict[str, None]:

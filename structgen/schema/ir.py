@@ -91,12 +91,24 @@ one state per set of values used (2**n)."""
 
 
 @dataclass(frozen=True, slots=True)
+class Contains(Node):
+    """``contains``: between ``minimum`` and ``maximum`` (``None``: no bound) items of the
+    array match ``node``. The normalizer only builds it where the count is exact (see
+    :mod:`structgen.schema.contains`)."""
+
+    node: Node
+    minimum: int = 1
+    maximum: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class ArrayNode(Node):
     """``prefix`` items in order, then any number of ``items`` (``Never``: no more).
 
     ``unique`` (``uniqueItems``) is only set when the grammar can keep it: every item node
     is a ``Literal`` (or a union of them), and the automaton tracks which values were
-    used; or the array is :attr:`tracked`.
+    used; or the array is :attr:`tracked`. Each of ``contains`` counts the items matching
+    its node (never together with ``unique``).
     """
 
     prefix: tuple[Node, ...] = ()
@@ -104,6 +116,7 @@ class ArrayNode(Node):
     min_items: int = 0
     max_items: int | None = None
     unique: bool = False
+    contains: tuple[Contains, ...] = ()
 
     @property
     def tracked(self) -> bool:

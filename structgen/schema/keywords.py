@@ -54,9 +54,15 @@ KEYWORDS: dict[str, tuple[str, Status, str]] = {
                     "of at most 12 literal values (`enum`, `const`, `boolean`, `null`); when "
                     "the items are strings (told apart at run time; `minItems` at most 1, no "
                     "`prefixItems`); otherwise unsupported"),
-    "contains": ("Array", "post-validated", ""),
-    "minContains": ("Array", "post-validated", ""),
-    "maxContains": ("Array", "post-validated", ""),
+    "contains": ("Array", "partial", "matching items counted in the automaton, exactly: "
+                 "the `contains` schema is read as JSON Schema reads it, and items it does "
+                 "not match are written in canonical spelling (numbers plain, without "
+                 "exponent or trailing zeros); unsupported where it matches objects with "
+                 "declared properties (their order is fixed), objects by `const`/`enum` "
+                 "with several keys, free values shallower than the items, unique string "
+                 "items, or next to enforced `uniqueItems`; at most 2 distinct per array"),
+    "minContains": ("Array", "partial", "as `contains`; counts multiply states"),
+    "maxContains": ("Array", "partial", "as `contains`; counts multiply states"),
     "unevaluatedItems": ("Array", "post-validated", ""),
     "properties": ("Object", "enforced", "in declared order"),
     "required": ("Object", "enforced", ""),
