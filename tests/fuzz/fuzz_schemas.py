@@ -90,6 +90,12 @@ def random_schema(rng: random.Random, depth: int = 0) -> Any:
             schema["maxItems"] = rng.choice([0, 1, 2, 3, 5, 10**9])
         if rng.random() < 0.1:
             schema["uniqueItems"] = True
+        if rng.random() < 0.2:
+            schema["contains"] = random_schema(rng, depth + 1)
+            if rng.random() < 0.5:
+                schema["minContains"] = rng.randrange(3)
+            if rng.random() < 0.4:
+                schema["maxContains"] = rng.randrange(4)
     elif kind == "string":
         schema["type"] = "string"
         if rng.random() < 0.4:
@@ -208,7 +214,8 @@ def mutate(schema: Any, rng: random.Random, rounds: int = 3) -> Any:
             container[key] = rng.choice([-value, value * 10**12, 1e400, 0.1, 10**30])
         elif op == 7 and isinstance(value, dict):
             value[rng.choice(["enum", "const", "pattern", "maxLength", "minItems", "format",
-                              "oneOf", "not", "if", "unevaluatedProperties"])] = copy.deepcopy(
+                              "oneOf", "not", "if", "unevaluatedProperties", "contains",
+                              "maxContains"])] = copy.deepcopy(
                 rng.choice([*_WRONG, ["a", 1], "^x", 3, "date", [{}], {}]))
         elif op == 8 and isinstance(value, list) and value:
             container[key] = value * rng.choice([2, 50])
