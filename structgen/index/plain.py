@@ -11,20 +11,21 @@ only the trie of the others (6,175 tokens on Llama-3).
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
 import numpy.typing as npt
 
-from structgen.automata.compact import DEAD, CompactTable
+from structgen.automata.compact import CompactTable
+from structgen.index._jit import jit
 from structgen.index.trie import Trie, subtrie
 from structgen.index.vocabulary import Vocabulary
 
-__all__ = ["PlainTokens", "TextChains", "is_plain", "plain_tokens"]
+__all__ = ["MAX_FORMS", "PlainTokens", "TextChains", "is_plain", "plain_tokens"]
 
 # Well-formed UTF-8 beyond ASCII, as byte ranges per position (Unicode Table 3-7).
 _MULTIBYTE = (
@@ -154,84 +155,110 @@ class TextChains:
     first dead entry (-1) or after ``longest`` characters. ``None`` where some state on
     the way tells plain characters apart, and where no plain character is alive (the
     whole walk is cheap there). A state's plain characters lead to one state when its row
-    sends every plain ASCII class to one live state (read off the rows, once per index)
-    and every well-formed multi-byte character reaches that same state through live ones.
+    sends every plain ASCII class to one live state and every well-formed multi-byte
+    character (one byte per class at each position: at most :data:`MAX_FORMS` sequences)
+    reaches that same state through live ones. The successor of each state is found once,
+    in compiled code (a chain through a ``maxLength`` string has a state per character).
     """
 
-    def __init__(self, table: CompactTable, step: Callable[[int, int], int],
-                 byte_class: npt.NDArray[np.int32], longest: int) -> None:
-        """``step(state, byte)`` as :attr:`CompactDFA.fast_step`; ``byte_class`` maps a byte
-        to its class. Rows and classes are read when first needed: a fresh index's first
-        mask should not pay for them."""
+    def __init__(self, table: CompactTable, byte_class: npt.NDArray[np.int32],
+                 longest: int) -> None:
         self._table = table
-        self._step = step
         self._byte_class = byte_class
         self._longest = longest
-        self._ascii_offsets: dict[int, int] = {}  # per row of the table
-        self._next: dict[int, int | None] = {}
         self._chains: dict[int, list[int] | None] = {}
 
     @cached_property
-    def _ascii_classes(self) -> npt.NDArray[np.intp]:
-        return np.unique(self._byte_class[np.frombuffer(_ASCII, np.uint8)]).astype(np.intp)
-
-    @cached_property
-    def _multibyte(self) -> list[list[list[int]]]:
-        """Per form of multi-byte character, per position, one byte of each class."""
+    def _kernel_args(self) -> tuple[npt.NDArray[np.int32], ...] | None:
+        """Arrays for :func:`_chain_kernel`, made on first use (None: too many forms)."""
         byte_class = self._byte_class
-        return [[list({int(byte_class[b]): b for b in range(lo, hi + 1)}.values())
-                 for lo, hi in ranges] for ranges in _MULTIBYTE]
+        forms: list[list[int]] = []
+        for ranges in _MULTIBYTE:
+            positions = [sorted({int(byte_class[b]) for b in range(lo, hi + 1)})
+                         for lo, hi in ranges]
+            forms += [list(f) for f in itertools.product(*positions)]
+            if len(forms) > MAX_FORMS:
+                return None
+        classes = np.full((len(forms), 4), -1, dtype=np.int32)
+        for i, form in enumerate(forms):
+            classes[i, : len(form)] = form
+        ascii_classes = np.unique(byte_class[np.frombuffer(_ASCII, np.uint8)]).astype(np.int32)
+        memo = np.full(self._table.n_states, _UNKNOWN, dtype=np.int32)
+        return ascii_classes, classes, memo
 
     def __call__(self, state: int) -> list[int] | None:
         found = self._chains.get(state, False)
         if found is False:
-            live = self._offset(state) not in (DEAD, DEAD + 1)  # one live state
-            found = self._chains[state] = self._chain(state) if live else None
+            found = self._chains[state] = self._chain(state)
         return found  # type: ignore[return-value]
 
-    def _offset(self, state: int) -> int:
-        """The offset every plain ASCII byte moves ``state`` by (``DEAD``: to no state),
-        or ``DEAD + 1`` where they differ."""
-        table = self._table
-        row = int(table.row_of[state]) if table.row_of.size else state
-        found = self._ascii_offsets.get(row)
-        if found is None:
-            offsets = table.rows[row, self._ascii_classes]
-            same = bool((offsets == offsets[0]).all())
-            found = self._ascii_offsets[row] = int(offsets[0]) if same else DEAD + 1
-        return found
-
     def _chain(self, state: int) -> list[int] | None:
-        chain = [state]
-        while len(chain) <= self._longest:
-            target = self._successor(chain[-1])
-            if target is None:
-                return None
-            chain.append(target)
-            if target < 0:
-                break
-            if target == chain[-2]:  # a loop: the same state from here on
-                chain.extend([target] * (self._longest + 1 - len(chain)))
-                break
-        return chain
+        args = self._kernel_args
+        if args is None:
+            return None
+        ascii_classes, classes, memo = args
+        out = np.empty(self._longest + 1, dtype=np.int32)
+        length = _chain_kernel(self._table.row_of, self._table.rows, state, ascii_classes,
+                               classes, memo, out)
+        return None if length < 0 else out[:length].tolist()
 
-    def _successor(self, state: int) -> int | None:
-        """The one state every plain character leads to (-1: dead for all), or None."""
-        found = self._next.get(state, False)
-        if found is not False:
-            return found  # type: ignore[return-value]
-        offset = self._offset(state)
-        found = None
-        if offset != DEAD + 1:
-            target = max(state + offset, -1)
-            step = self._step
-            for positions in self._multibyte:
-                frontier = {state}
-                for data in positions:
-                    frontier = {-1 if q < 0 else step(q, b) for q in frontier for b in data}
-                if frontier != {target}:
-                    break
-            else:
-                found = target
-        self._next[state] = found
-        return found
+
+MAX_FORMS = 4096
+"""Multi-byte character forms (one byte per class at each position) a DFA may tell apart
+before :class:`TextChains` gives up on it: each state's check steps through every form."""
+
+_UNKNOWN = -3  # memo: successor not computed yet
+_UNEVEN = -2  # memo: plain characters lead to different states
+
+
+@jit
+def _successor(row_of, rows, state, ascii_classes, classes):  # type: ignore[no-untyped-def]
+    """The one state every plain character leads ``state`` to (-1: dead for all), or
+    ``_UNEVEN``."""
+    shared = row_of.shape[0] > 0
+    row = row_of[state] if shared else state
+    offset = rows[row, ascii_classes[0]]
+    for c in ascii_classes:
+        if rows[row, c] != offset:
+            return _UNEVEN
+    target = state + offset
+    if target < 0:
+        target = -1
+    for i in range(classes.shape[0]):
+        q = state
+        for position in range(4):
+            c = classes[i, position]
+            if c < 0:
+                break
+            q = q + rows[row_of[q] if shared else q, c]
+            if q < 0:
+                q = -1
+                break
+        if q != target:
+            return _UNEVEN
+    return target
+
+
+@jit
+def _chain_kernel(row_of, rows, start, ascii_classes, classes, memo, out):  # type: ignore[no-untyped-def]
+    """Fill ``out`` with ``start``'s chain; its length, or -1 where there is none (uneven
+    somewhere, or no plain character alive from ``start``). ``memo`` keeps successors."""
+    out[0] = start
+    longest = out.shape[0] - 1
+    state = start
+    for n in range(1, longest + 1):
+        target = memo[state]
+        if target == _UNKNOWN:
+            target = _successor(row_of, rows, state, ascii_classes, classes)
+            memo[state] = target
+        if target == _UNEVEN or (n == 1 and target < 0):
+            return -1
+        out[n] = target
+        if target < 0:
+            return n + 1
+        if target == state:  # a loop: the same state from here on
+            for k in range(n + 1, longest + 1):
+                out[k] = target
+            return longest + 1
+        state = target
+    return longest + 1

@@ -316,8 +316,7 @@ class TokenIndex:
     @cached_property
     def _plain(self) -> tuple[PlainTokens, TextChains]:
         plain = plain_tokens(self.vocab, self._trie)
-        return plain, TextChains(self._transitions, self.dfa.fast_step, self._byte_class,
-                                 plain.longest)
+        return plain, TextChains(self._transitions, self._byte_class, plain.longest)
 
     def _unique_masks(self, dfa: CompactDFA) -> UniqueMasks:
         assert dfa.unique is not None
