@@ -29,6 +29,7 @@ from structgen.schema.formats import FORMATS, PARTIAL_FORMATS, STANDARD_FORMATS
 from structgen.schema.keywords import KEYWORDS
 from structgen.schema.patterns import PatternError, leading_lookaheads, parse_ecma
 from structgen.schema.refs import Registry
+from structgen.schema.unevaluated import Evaluated, evaluated, rest_schema, subsets
 from structgen.schema.validator import ecma_search, validator_for
 
 __all__ = ["NormalizeOptions", "Unenforced", "integers_may_have_fraction", "normalize"]
@@ -68,6 +69,16 @@ _PRESENCE_IGNORED = {"$defs", "definitions", "then", "else"}
 _DEPENDENCY_KEYWORDS = ("dependentRequired", "dependentSchemas", "dependencies")
 # Keywords a dependent schema may hold (besides annotations) and still be enforced.
 _DEPENDENT_SCHEMA_KEYS = {"required", "properties", "type"}
+# anyOf options beside unevaluatedProperties/Items that evaluate more: each set of them
+# that may validate together becomes an option (2**n - 1).
+_MAX_EVALUATING_OPTIONS = 4
+_UNEVALUATED = ("unevaluatedProperties", "unevaluatedItems")
+# What makes the evaluated names (items) known only at run time.
+_RUN_TIME = {"unevaluatedProperties": "dependentSchemas, or an anyOf/oneOf/if inside allOf or "
+                                      "$ref, evaluates names only where it validates",
+             "unevaluatedItems": "`contains` (it evaluates the items it matches), or an "
+                                 "anyOf/oneOf/if inside allOf or $ref, evaluates items only "
+                                 "where it matches"}
 
 
 @dataclass(frozen=True)
@@ -98,6 +109,22 @@ class Unenforced:
 
 
 Ref = tuple[Any, str, str]  # (schema, base URI, pointer)
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """How one ``unevaluatedProperties`` (``unevaluatedItems``) is enforced: its subschema
+    (``value``: schema, base, pointer), the names (items) its schema always evaluates, and
+    for each of the schema's own `anyOf`/`oneOf`/`if` that adds some, what each option
+    adds (by the option's pointer). Every built option picks one option of each such group,
+    so what is evaluated is static there."""
+
+    keyword: str
+    value: Ref
+    always: Evaluated
+    groups: tuple[dict[str, Evaluated], ...]
+    split: frozenset[str]  # pointers of the anyOf/oneOf groups: never presence rules
+    any_of: tuple[int, ...]  # the anyOf options that evaluate more
 
 
 @dataclass
@@ -150,6 +177,8 @@ class _Flat:
     converted: set[tuple[str, str]] = field(default_factory=set)
     # Values `not` over `enum`/`const` rules out: (value, pointer of that `not`).
     not_values: list[tuple[Any, str]] = field(default_factory=list)
+    # unevaluatedProperties/Items of the sources, enforced once the options are chosen.
+    uneval: list[_Plan] = field(default_factory=list)
 
 
 def normalize(schema: Any, options: NormalizeOptions) -> tuple[ir.Node, tuple[Unenforced, ...]]:
@@ -357,6 +386,8 @@ class _Normalizer:
         dialect = dialect if isinstance(dialect, str) else ""
         self.legacy = any(d in dialect for d in ("draft-03", "draft-04", "draft-06", "draft-07"))
         self.validator = validator_for(root)
+        # anyOf options standing for several options at once: id -> (schema, the options)
+        self.together: dict[int, tuple[Any, tuple[Ref, ...]]] = {}
 
     # -- bookkeeping ----------------------------------------------------------------
     def unsupported(self, pointer: str, keyword: str, reason: str) -> None:
@@ -438,13 +469,18 @@ class _Normalizer:
                 raise UnsupportedSchemaError(
                     f"{keyword} needs dynamic scopes", pointer=pointer, keyword=keyword
                 )
+        plans = self._plans(schema, base, pointer)
+        flat.uneval += plans
+        active = tuple(sorted({i for plan in plans for i in plan.any_of}))
         for i, sub in enumerate(schema.get("allOf", ())):
             self._merge(flat, (sub, base, f"{pointer}/allOf/{i}"), depth + 1, chain)
         for keyword, target in (("anyOf", flat.any_of), ("oneOf", flat.one_of)):
             if keyword in schema:
-                target.append(
-                    [(s, base, f"{pointer}/{keyword}/{i}") for i, s in enumerate(schema[keyword])]
-                )
+                group = [(s, base, f"{pointer}/{keyword}/{i}")
+                         for i, s in enumerate(schema[keyword])]
+                if keyword == "anyOf" and active:
+                    group += self._any_of_sets(group, active)
+                target.append(group)
         for keyword in schema:
             if keyword in _POST_VALIDATED:
                 self._post_validated(flat, schema, keyword, (schema, base, pointer))
@@ -564,7 +600,9 @@ class _Normalizer:
                     post_validated=False,
                 ))
 
-    def _merge_arrays(self, flat: _Flat, schema: dict, base: str, pointer: str) -> None:
+    def _merge_arrays(self, flat: _Flat, schema: dict, base: str, pointer: str,
+                      items_key: str = "items") -> None:
+        """``items_key``: where the `items` subschema is (for pointers)."""
         items = schema.get("items")
         prefix = schema.get("prefixItems")
         rest_key = "items"
@@ -574,6 +612,8 @@ class _Normalizer:
             (s, base, f"{pointer}/{'prefixItems' if rest_key == 'items' else 'items'}/{i}")
             for i, s in enumerate(prefix or ())
         ]
+        if rest_key == "items":
+            rest_key = items_key
         new_rest = None if items is None else (items, base, f"{pointer}/{rest_key}")
         if new_prefix or new_rest is not None:
             # Position i of the merged array must satisfy both sources at i.
@@ -622,11 +662,13 @@ class _Normalizer:
         flat.contains.append(((schema["contains"], base, f"{pointer}/contains"), low,
                               None if high is None else int(high)))
 
-    def _merge_objects(self, flat: _Flat, schema: dict, base: str, pointer: str) -> None:
+    def _merge_objects(self, flat: _Flat, schema: dict, base: str, pointer: str,
+                       extra_key: str = "additionalProperties") -> None:
+        """``extra_key``: where the `additionalProperties` subschema is (for pointers)."""
         props = schema.get("properties", {})
         patterns = schema.get("patternProperties", {})
         extra = schema.get("additionalProperties")
-        extra_ref = None if extra is None else (extra, base, f"{pointer}/additionalProperties")
+        extra_ref = None if extra is None else (extra, base, f"{pointer}/{extra_key}")
         pattern_refs = {
             p: (s, base, f"{pointer}/patternProperties/{_escape(p)}") for p, s in patterns.items()
         }
@@ -697,6 +739,154 @@ class _Normalizer:
             else:
                 raise SchemaError(f"{keyword} must list property names", pointer=at)
 
+    # -- unevaluatedProperties, unevaluatedItems -------------------------------------
+    def _plans(self, schema: dict, base: str, pointer: str) -> list[_Plan]:
+        """The plans of the schema's unevaluatedProperties/Items (see :meth:`_unevaluated`);
+        none, reported, when their anyOf options to combine are too many together."""
+        plans = [plan for keyword in _UNEVALUATED if keyword in schema
+                 and (plan := self._unevaluated(schema, keyword, base, pointer)) is not None]
+        active = {i for plan in plans for i in plan.any_of}
+        if len(active) <= _MAX_EVALUATING_OPTIONS:
+            return plans
+        for plan in plans:
+            self.unsupported(plan.value[2], plan.keyword, f"{len(active)} anyOf options "
+                             f"evaluate more (at most {_MAX_EVALUATING_OPTIONS})")
+        return []
+
+    def _unevaluated(self, schema: dict, keyword: str, base: str, pointer: str
+                     ) -> _Plan | None:
+        """How the schema's ``keyword`` is enforced; None where it always holds or,
+        reported, where what it judges is not known once options are chosen."""
+        at = f"{pointer}/{keyword}"
+        known = type(self.validator).VALIDATORS
+        if self.legacy or keyword not in known:
+            self._note(Unenforced(at, keyword, "not a keyword of this document's draft",
+                                  post_validated=False))
+            return None
+        if schema[keyword] is True:
+            return None
+        plan: _Plan | str = "2019-09 arrays (`items` lists, `additionalItems`) are not read"
+        if keyword == "unevaluatedProperties" or "prefixItems" in known:
+            plan = self._plan(schema, keyword, (schema[keyword], base, at), pointer)
+        if isinstance(plan, str):
+            self.unsupported(at, keyword, plan)
+            return None
+        return plan
+
+    def _plan(self, schema: dict, keyword: str, value: Ref, pointer: str) -> _Plan | str:
+        """What ``schema`` always evaluates, and what each option of its own
+        `anyOf`/`oneOf`/`if` adds; or why what it evaluates is not static per option."""
+        base = value[1]
+        scope = evaluated((schema, base, pointer), keyword, self._resolve, own=True)
+        if isinstance(scope, str):
+            return scope
+        always = scope.always
+        if not always.covers(always | scope.maybe, _search):
+            return _RUN_TIME[keyword]
+        groups: list[dict[str, Evaluated]] = []
+        split: set[str] = set()
+        any_of: tuple[int, ...] = ()
+        for group in ("anyOf", "oneOf"):
+            options: dict[str, Evaluated] = {}
+            for i, sub in enumerate(schema.get(group, ())):
+                added = self._adds(always, keyword, (sub, base, f"{pointer}/{group}/{i}"))
+                if isinstance(added, str):
+                    return added
+                options[f"{pointer}/{group}/{i}"] = added
+            active = tuple(i for i, e in enumerate(options.values())
+                           if not always.covers(e, _search))
+            if not active:
+                continue
+            if group == "anyOf":  # (how many: see _plans)
+                any_of = active
+            groups.append(options)
+            split.add(f"{pointer}/{group}")
+        if "if" in schema:
+            branch = self._if_branches(schema, keyword, always, base, pointer)
+            if isinstance(branch, str):
+                return branch
+            if branch is not None:
+                groups.append(branch)
+        return _Plan(keyword, value, always, tuple(groups), frozenset(split), any_of)
+
+    def _if_branches(self, schema: dict, keyword: str, always: Evaluated, base: str,
+                     pointer: str) -> dict[str, Evaluated] | str | None:
+        """What `if` with `then` adds, and what `else` adds (None: nothing new). When `if`
+        validates its own names count, so the two must be options apart."""
+        added: dict[str, Evaluated] = {}
+        for k in ("if", "then", "else"):
+            found = self._adds(always, keyword, (schema.get(k, True), base, f"{pointer}/{k}"))
+            if isinstance(found, str):
+                return found
+            added[k] = found
+        then, otherwise = added["if"] | added["then"], added["else"]
+        if always.covers(then, _search) and always.covers(otherwise, _search):
+            return None
+        if ("then" not in schema and "else" not in schema) or self._if_as_union(
+            schema, (schema, base, pointer)
+        ) is None:
+            return ("`if` evaluates more when it validates, and is not split into "
+                    "options here (only an `if` on one property's `const`/`enum` is)")
+        return {f"{pointer}/then": then, f"{pointer}/else": otherwise}
+
+    def _adds(self, always: Evaluated, keyword: str, ref: Ref) -> Evaluated | str:
+        """What an option evaluates when it validates, or why that is not static."""
+        scope = evaluated(ref, keyword, self._resolve)
+        if isinstance(scope, str):
+            return scope
+        whole = always | scope.always
+        if not whole.covers(whole | scope.maybe, _search):
+            return f"{ref[2]}: {_RUN_TIME[keyword]}"
+        return scope.always
+
+    def _resolve(self, ref: str, base: str, pointer: str) -> Ref:
+        return self.registry.resolve(ref, base, pointer)
+
+    def _any_of_sets(self, group: list[Ref], active: tuple[int, ...]) -> list[Ref]:
+        """An option for each set of two or more ``active`` options (those evaluating more)
+        validating together: there what each evaluates counts. Exact, though a value may
+        match several such options: one with fewer options leaves more to the keyword, so
+        it never allows more."""
+        extra = []
+        for chosen in subsets(len(active)):
+            parts = tuple(group[active[i]] for i in chosen)
+            schema = {"allOf": [part[0] for part in parts]}
+            self.together[id(schema)] = (schema, parts)
+            extra.append((schema, parts[0][1], parts[0][2]))
+        return extra
+
+    def _parts(self, ref: Ref) -> tuple[Ref, ...]:
+        """The options ``ref`` stands for (see :meth:`_any_of_sets`), with their pointers."""
+        entry = self.together.get(id(ref[0]))
+        return entry[1] if entry is not None and entry[0] is ref[0] else (ref,)
+
+    def _settle(self, flat: _Flat, plans: list[_Plan], choice: tuple[Ref, ...]) -> None:
+        """Merge into ``flat`` the rule each plan's keyword sets for the names (items)
+        left: those its schema, with the options in ``choice``, did not evaluate."""
+        chosen = {part[2] for ref in choice for part in self._parts(ref)}
+        for plan in plans:
+            done = plan.always
+            for options in plan.groups:
+                picked = [added for at, added in options.items() if at in chosen]
+                if not picked:
+                    self.unsupported(plan.value[2], plan.keyword,
+                                     "its anyOf/oneOf/if is enforced here as a presence rule, "
+                                     "not option by option")
+                    break
+                for added in picked:
+                    done = done | added
+            else:
+                rest = rest_schema(done, plan.keyword, plan.value[0])
+                if rest is not None:
+                    holder = plan.value[2].rsplit("/", 1)[0]
+                    flat.sources.append((rest, plan.value[1], holder))
+                    if plan.keyword == "unevaluatedItems":
+                        self._merge_arrays(flat, rest, plan.value[1], holder,
+                                           items_key=plan.keyword)
+                    else:
+                        self._merge_objects(flat, rest, plan.value[1], holder,
+                                            extra_key=plan.keyword)
+
     # -- IR construction ------------------------------------------------------------
     def node(self, ref: Ref) -> ir.Node:
         self.count(ref[2])
@@ -738,7 +928,9 @@ class _Normalizer:
         groups += [(g, True) for g in flat.one_of if _group_pointer(g) not in kept]
         if not groups or flat.enum is not None:
             # A finite enum is filtered by validating each value against every source,
-            # anyOf/oneOf included: exact, whatever the options.
+            # anyOf/oneOf and unevaluated* included: exact, whatever the options.
+            if flat.enum is None:
+                self._settle(flat, flat.uneval, ())
             return self._typed(flat)
         shared: set[str] = set()
         for group, exclusive in groups:
@@ -764,11 +956,14 @@ class _Normalizer:
             option = self._option(flat, choice, kept)
             if option.never:
                 continue
+            nested = any(_group_pointer(g) not in kept for g in option.any_of + option.one_of)
+            # Nested options rebuild the chosen schemas, their unevaluated* too.
+            self._settle(option, flat.uneval + ([] if nested else option.uneval), choice)
             fresh = [k for k in option.ref_keys if k not in flat.ref_keys]
             for key in fresh:
                 self.active[key] = self.active.get(key, 0) + 1
             try:
-                if any(_group_pointer(g) not in kept for g in option.any_of + option.one_of):
+                if nested:
                     built.append((indices, self.node((
                         {"allOf": [s[0] for s in option.sources]}, choice[0][1], flat.pointer
                     ))))
@@ -803,13 +998,14 @@ class _Normalizer:
         for source in flat.sources:
             stripped = {k: _without(v, flat.converted) if k in _DEPENDENCY_KEYWORDS else v
                         for k, v in source[0].items()
-                        if (k not in ("anyOf", "oneOf", "allOf", "$ref")
+                        if (k not in ("anyOf", "oneOf", "allOf", "$ref", *_UNEVALUATED)
                             or f"{source[2]}/{k}" in kept)
                         and not (k == "if" and self._if_as_union(source[0], source) is not None)
                         and not (k == "not" and _not_as_union(source[0]["not"]) is not None)}
             self._merge(option, (stripped, source[1], source[2]), depth=0)
         for sub in choice:
-            self._merge(option, sub, depth=0)
+            for part in self._parts(sub):
+                self._merge(option, part, depth=0)
         return option
 
     def _if_as_union(self, schema: dict, owner: Ref) -> list[Ref] | None:
@@ -900,6 +1096,7 @@ class _Normalizer:
             if option.any_of or option.one_of:
                 return self.node(({"allOf": [s[0] for s in option.sources]}, ref[1],
                                   flat.pointer))
+            self._settle(option, option.uneval, ())
             return self._typed(option)
         finally:
             for key in fresh:
@@ -1298,11 +1495,14 @@ class _Normalizer:
                          for k in ("if", "then", "else")]
                 if None not in parts:
                     found.append((f"{pointer}/if", keyword, ("if", *parts)))
+        split = {g for plan in flat.uneval for g in plan.split}  # built option by option
         for keyword, groups in (("oneOf", flat.one_of), ("anyOf", flat.any_of)):
             if keyword == "anyOf" and not found:
                 break
             for group in groups:
-                if not all(_presence_shaped(ref[0]) for ref in group):
+                if _group_pointer(group) in split or not all(
+                    _presence_shaped(ref[0]) for ref in group
+                ):
                     continue
                 options = [self._formula(flat, ref) for ref in group]
                 if None not in options:
@@ -1794,8 +1994,9 @@ def _closed(schema: Any) -> bool:
 
 def _with_all_of(schema: Any, extra: Any) -> Any:
     """``schema`` and ``extra``, as one schema whose own keywords keep their pointers
-    (but for a `$ref`, whose siblings draft-07 and earlier ignore)."""
-    if not isinstance(schema, dict) or "$ref" in schema:
+    (but for a `$ref`, whose siblings draft-07 and earlier ignore, and for
+    unevaluatedProperties/Items, whose scope must not take in what ``extra`` evaluates)."""
+    if not isinstance(schema, dict) or "$ref" in schema or any(k in schema for k in _UNEVALUATED):
         return {"allOf": [schema, extra]}
     return {**schema, "allOf": [*schema.get("allOf", []), extra]}
 

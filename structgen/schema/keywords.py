@@ -63,7 +63,10 @@ KEYWORDS: dict[str, tuple[str, Status, str]] = {
                  "items, or next to enforced `uniqueItems`; at most 2 distinct per array"),
     "minContains": ("Array", "partial", "as `contains`; counts multiply states"),
     "maxContains": ("Array", "partial", "as `contains`; counts multiply states"),
-    "unevaluatedItems": ("Array", "post-validated", ""),
+    "unevaluatedItems": ("Array", "partial", "as `unevaluatedProperties`, for the items "
+                         "after the `prefixItems` that apply; unsupported where a "
+                         "`contains` applies (it evaluates the items it matches) unless "
+                         "`items` does, and in 2019-09 documents"),
     "properties": ("Object", "enforced", "in declared order"),
     "required": ("Object", "enforced", ""),
     "additionalProperties": ("Object", "enforced", "absent means forbidden unless "
@@ -81,7 +84,16 @@ KEYWORDS: dict[str, tuple[str, Status, str]] = {
                          "name absent"),
     "dependencies": ("Object", "partial", "draft-04 to draft-07: as `dependentRequired` and "
                      "`dependentSchemas`; an annotation in 2019-09 and 2020-12"),
-    "unevaluatedProperties": ("Object", "post-validated", ""),
+    "unevaluatedProperties": ("Object", "partial", "names no `properties`, "
+                              "`patternProperties`, `additionalProperties` or nested "
+                              "`unevaluatedProperties` of its scope evaluated meet it as "
+                              "`additionalProperties`, per `anyOf`/`oneOf`/`if` option; "
+                              "`anyOf` options that evaluate more (at most 4) also combine "
+                              "in every set that may hold together; unsupported where "
+                              "`dependentSchemas`, a bare or unsplit `if`, an "
+                              "`anyOf`/`oneOf`/`if` nested in `allOf`, `$ref` or an option, "
+                              "or a `$ref` recursing in place evaluates more only where it "
+                              "validates"),
     "minLength": ("String", "enforced", "in code points"),
     "maxLength": ("String", "enforced", "in code points; any size (long strings are counted "
                   "beside the automaton)"),
