@@ -153,3 +153,9 @@ def test_eager_tables_and_exact_costs(schema: Any, options: dict[str, Any]) -> N
         assert (rows[state] < 0) == (expected_rows[state] < 0)
         if rows[state] >= 0:
             assert np.array_equal(table[rows[state]], expected_table[expected_rows[state]])
+
+
+def test_too_many_forms_fall_back_to_whole_walks(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("structgen.index.plain.MAX_FORMS", 1)
+    index = structgen.compile({"type": "string"}).index(random_vocab(2, n_tokens=120))
+    assert _check_every_state(index) == 0  # no chains, and the masks are still right
