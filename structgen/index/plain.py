@@ -169,8 +169,13 @@ class TextChains:
         self._chains: dict[int, list[int] | None] = {}
 
     @cached_property
+    def _ascii_classes(self) -> npt.NDArray[np.int32]:
+        return np.unique(self._byte_class[np.frombuffer(_ASCII, np.uint8)]).astype(np.int32)
+
+    @cached_property
     def _kernel_args(self) -> tuple[npt.NDArray[np.int32], ...] | None:
-        """Arrays for :func:`_chain_kernel`, made on first use (None: too many forms)."""
+        """Arrays for :func:`_chain_kernel`, made when a state first passes the ASCII test
+        (None: too many forms)."""
         byte_class = self._byte_class
         forms: list[list[int]] = []
         for ranges in _MULTIBYTE:
@@ -182,9 +187,8 @@ class TextChains:
         classes = np.full((len(forms), 4), -1, dtype=np.int32)
         for i, form in enumerate(forms):
             classes[i, : len(form)] = form
-        ascii_classes = np.unique(byte_class[np.frombuffer(_ASCII, np.uint8)]).astype(np.int32)
         memo = np.full(self._table.n_states, _UNKNOWN, dtype=np.int32)
-        return ascii_classes, classes, memo
+        return self._ascii_classes, classes, memo
 
     def __call__(self, state: int) -> list[int] | None:
         found = self._chains.get(state, False)
@@ -193,6 +197,11 @@ class TextChains:
         return found  # type: ignore[return-value]
 
     def _chain(self, state: int) -> list[int] | None:
+        table = self._table
+        offsets = table.rows[table.row_of[state] if table.row_of.size else state,
+                             self._ascii_classes]
+        if offsets[0] < -state or (offsets != offsets[0]).any():
+            return None  # no plain ASCII byte alive, or they part ways: a cheap walk
         args = self._kernel_args
         if args is None:
             return None
