@@ -166,7 +166,6 @@ class TextChains:
         self._table = table
         self._byte_class = byte_class
         self._longest = longest
-        self._chains: dict[int, list[int] | None] = {}
 
     @cached_property
     def _ascii_classes(self) -> npt.NDArray[np.int32]:
@@ -191,12 +190,7 @@ class TextChains:
         return self._ascii_classes, classes, memo
 
     def __call__(self, state: int) -> list[int] | None:
-        found = self._chains.get(state, False)
-        if found is False:
-            found = self._chains[state] = self._chain(state)
-        return found  # type: ignore[return-value]
-
-    def _chain(self, state: int) -> list[int] | None:
+        """Not kept per state (``build_all`` asks for every state): successors are."""
         table = self._table
         offsets = table.rows[table.row_of[state] if table.row_of.size else state,
                              self._ascii_classes]
