@@ -8,6 +8,7 @@ error as its type, pointer and keyword, in one line.
 from __future__ import annotations
 
 import json
+import random
 from collections.abc import Iterable
 from typing import Any
 
@@ -22,8 +23,10 @@ __all__ = [
     "assert_round_trip",
     "grammar_of",
     "inline_refs",
+    "json_depth",
     "json_dumps",
     "llama3_tokenizer",
+    "random_document",
     "random_llama",
     "schema_instances",
 ]
@@ -126,6 +129,34 @@ def assert_language(
             f"{grammar!r} for schema {shown}:\n" + "\n".join(wrong)
         )
     return grammar
+
+
+def json_depth(value: Any) -> int:
+    """Levels of arrays and objects in ``value`` (a scalar: 0)."""
+    if isinstance(value, dict):
+        return 1 + max(map(json_depth, value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max(map(json_depth, value), default=0)
+    return 0
+
+
+def random_document(grammar: Grammar, rng: random.Random, length: int) -> bytes:
+    """A random text the grammar's automaton accepts, any spelling it allows: random bytes
+    while shorter than ``length``, then the shortest way to acceptance."""
+    dfa = grammar.dfa
+    masks = [m & ((1 << 256) - 1) for m in dfa.class_masks()]
+    state, out = 0, bytearray()
+    while not (dfa.accepting[state] and (len(out) >= length or rng.random() < 0.1)):
+        moves = [c for c in range(dfa.n_classes) if dfa.transitions[state, c] >= 0 and masks[c]]
+        if len(out) >= length:
+            here = dfa.bytes_to_accept[state]
+            moves = [c for c in moves if dfa.bytes_to_accept[dfa.transitions[state, c]] < here]
+        if not moves:
+            break  # an accepting state with no way on: the document is complete
+        cls = rng.choice(moves)
+        out.append(rng.choice([b for b in range(256) if masks[cls] >> b & 1]))
+        state = int(dfa.transitions[state, cls])
+    return bytes(out)
 
 
 def json_dumps(value: Any, grammar: Grammar | None = None, **kwargs: Any) -> str:

@@ -78,23 +78,11 @@ def _kinds(node: ir.Node) -> set[str]:
     if isinstance(node, ir.Union):
         return set().union(*(_kinds(o) for o in node.options))
     if isinstance(node, ir.Literal):
-        return {_kind(v) for v in node.values}
+        return {ir.json_type(v) for v in node.values}
     kinds = {ir.IntegerNode: "number", ir.NumberNode: "number", ir.StringNode: "string",
              ir.ArrayNode: "array", ir.ObjectNode: "object"}
     kind = kinds.get(type(node))
     return set() if kind is None else {kind}
-
-
-def _kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, (int, float)):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    return "array" if isinstance(value, list) else "object"
 
 
 def _children(node: ir.Node) -> list[ir.Node]:

@@ -2118,7 +2118,7 @@ def _infer_types(flat: _Flat) -> set[str]:
 def _type_of(node: ir.Node) -> set[str] | None:
     """The JSON types a node can produce (None: unknown)."""
     if isinstance(node, ir.Literal):
-        return {_value_type(v) for v in node.values}
+        return {ir.json_type(v) for v in node.values}
     if isinstance(node, (ir.IntegerNode, ir.NumberNode)):
         return {"number"}
     if isinstance(node, ir.StringNode):
@@ -2140,18 +2140,6 @@ def _type_of(node: ir.Node) -> set[str] | None:
     return None
 
 
-def _value_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, (int, float)):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    return "object"
 
 
 def _discriminators(node: ir.Node) -> dict[str, set[str]] | None:

@@ -245,6 +245,19 @@ def union(options: list[Node]) -> Node:
     return Union(tuple(flat))
 
 
+def json_type(value: Any) -> str:
+    """The JSON Schema type of a JSON value (integers are numbers)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    return "array" if isinstance(value, list) else "object"
+
+
 def value_key(value: Any) -> Any:
     """A hashable key equal for JSON-equal values (``1 == 1.0``, ``True != 1``)."""
     if isinstance(value, bool) or value is None:

@@ -19,7 +19,13 @@ from structgen import Grammar, UnsatisfiableSchemaError, UnsupportedSchemaError
 from structgen.automata.build import BuildOptions, build_dfa
 from structgen.schema import ir
 from structgen.schema.validator import validator_for
-from structgen.testing import assert_compile_error, assert_language, schema_instances
+from structgen.testing import (
+    assert_compile_error,
+    assert_language,
+    json_depth,
+    random_document,
+    schema_instances,
+)
 
 ONE = {"type": "array", "contains": {"const": 1}}
 
@@ -261,14 +267,6 @@ def _departs(value: Any) -> bool:
     return not isinstance(value, list) or floats(value)
 
 
-def _depth(value: Any) -> int:
-    if isinstance(value, dict):
-        return 1 + max(map(_depth, value.values()), default=0)
-    if isinstance(value, list):
-        return 1 + max(map(_depth, value), default=0)
-    return 0
-
-
 @pytest.mark.parametrize("name", SCHEMAS)
 @pytest.mark.parametrize("mode", MODES)
 def test_every_mode_compiles_with_nothing_unenforced(name: str, mode: str) -> None:
@@ -300,7 +298,7 @@ def test_valid_instances_are_accepted(name: str, data: st.DataObject) -> None:
     """hypothesis-jsonschema's instances (it knows draft-07 `contains`, without bounds)."""
     schema = {k: v for k, v in SCHEMAS[name].items() if k not in ("minContains", "maxContains")}
     value = data.draw(schema_instances(schema), label="value")
-    if _depth(value) > 3:
+    if json_depth(value) > 3:
         return  # free values nest at most any_value_depth (2) levels inside the array
     grammar = _grammar(name, "spec_faithful")
     text = grammar.serialize(value)
@@ -383,24 +381,6 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return dict(pairs)
 
 
-def _random_walk(grammar: Grammar, rng: random.Random, length: int) -> bytes:
-    """A random accepted document: random bytes while short, then the shortest way out."""
-    dfa = grammar.dfa
-    masks = [m & ((1 << 256) - 1) for m in dfa.class_masks()]
-    state, out = 0, bytearray()
-    while not (dfa.accepting[state] and (len(out) >= length or rng.random() < 0.1)):
-        moves = [c for c in range(dfa.n_classes) if dfa.transitions[state, c] >= 0 and masks[c]]
-        if len(out) >= length:
-            here = dfa.bytes_to_accept[state]
-            moves = [c for c in moves if dfa.bytes_to_accept[dfa.transitions[state, c]] < here]
-        if not moves:
-            break
-        cls = rng.choice(moves)
-        out.append(rng.choice([b for b in range(256) if masks[cls] >> b & 1]))
-        state = int(dfa.transitions[state, cls])
-    return bytes(out)
-
-
 @pytest.mark.parametrize("name", SCHEMAS)
 @pytest.mark.parametrize("mode", MODES)
 def test_random_walks_write_valid_documents(name: str, mode: str) -> None:
@@ -409,7 +389,7 @@ def test_random_walks_write_valid_documents(name: str, mode: str) -> None:
     rng = random.Random(f"{name}-{mode}")
     checked = 0
     for _ in range(120):
-        text = _random_walk(grammar, rng, rng.randrange(2, 50))
+        text = random_document(grammar, rng, rng.randrange(2, 50))
         try:
             value = json.loads(text.decode("utf-8"), object_pairs_hook=_no_duplicates,
                                parse_float=_number, parse_int=_number)

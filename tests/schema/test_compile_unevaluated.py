@@ -15,7 +15,12 @@ from hypothesis import strategies as st
 import structgen
 from structgen import Grammar, UnsupportedSchemaError
 from structgen.schema.validator import validator_for
-from structgen.testing import assert_compile_error, assert_language, schema_instances
+from structgen.testing import (
+    assert_compile_error,
+    assert_language,
+    json_depth,
+    schema_instances,
+)
 
 FAITHFUL = {"spec_faithful": True}
 
@@ -365,19 +370,11 @@ def test_valid_instances_are_accepted(name: str, data: st.DataObject) -> None:
     know them), judged by jsonschema with them: the valid ones are accepted."""
     relaxed = _without_unevaluated(SCHEMAS[name])
     value = data.draw(schema_instances(relaxed), label="value")
-    if _depth(value) > 2:
+    if json_depth(value) > 2:
         return  # free values nest at most any_value_depth (2) levels
     grammar = _grammar(name, "spec_faithful")
     text = grammar.serialize(value)
     assert grammar.accepts(text) == _validator(name).is_valid(value), text
-
-
-def _depth(value: Any) -> int:
-    if isinstance(value, dict):
-        return 1 + max(map(_depth, value.values()), default=0)
-    if isinstance(value, list):
-        return 1 + max(map(_depth, value), default=0)
-    return 0
 
 
 def _without_unevaluated(schema: Any) -> Any:

@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from structgen import Grammar, compile
-from structgen.testing import schema_instances
+from structgen.testing import json_depth, random_document, schema_instances
 
 INT = {"type": "integer", "minimum": -3, "maximum": 3}
 SCHEMAS: dict[str, Any] = {
@@ -106,14 +106,6 @@ def _values() -> st.SearchStrategy[Any]:
     )
 
 
-def _depth(value: Any) -> int:
-    if isinstance(value, dict):
-        return 1 + max(map(_depth, value.values()), default=0)
-    if isinstance(value, list):
-        return 1 + max(map(_depth, value), default=0)
-    return 0
-
-
 def _unwritable(value: Any) -> bool:
     """Control characters with no short escape need ``\\uXXXX``, left out by default."""
     if isinstance(value, dict):
@@ -129,7 +121,7 @@ def _exact_for(name: str, mode: str, value: Any) -> bool:
     leaves out undeclared keys unless the schema says what they may be, and ``\\u``
     escapes. In both modes values the schema leaves open nest at most
     ``any_value_depth`` (2) levels."""
-    if _depth(value) > 3:
+    if json_depth(value) > 3:
         return False
     if mode == "spec_faithful":
         return True
@@ -169,31 +161,13 @@ class _Duplicate(Exception):
     with each other (a documented departure), and a parser would keep one member."""
 
 
-def _random_walk(grammar: Grammar, rng: random.Random, length: int) -> bytes:
-    """A random accepted document: random bytes while short, then the shortest way out."""
-    dfa = grammar.dfa
-    masks = [m & ((1 << 256) - 1) for m in dfa.class_masks()]
-    state, out = 0, bytearray()
-    while not (dfa.accepting[state] and (len(out) >= length or rng.random() < 0.1)):
-        moves = [c for c in range(dfa.n_classes) if dfa.transitions[state, c] >= 0 and masks[c]]
-        if len(out) >= length:
-            here = dfa.bytes_to_accept[state]
-            moves = [c for c in moves if dfa.bytes_to_accept[dfa.transitions[state, c]] < here]
-        if not moves:
-            break  # an accepting state with no way on: the document is complete
-        cls = rng.choice(moves)
-        out.append(rng.choice([b for b in range(256) if masks[cls] >> b & 1]))
-        state = int(dfa.transitions[state, cls])
-    return bytes(out)
-
-
 @pytest.mark.parametrize(("name", "mode"), CASES)
 def test_random_walks_write_valid_documents(name: str, mode: str) -> None:
     grammar = _grammar(name, mode)
     rng = random.Random(f"{name}-{mode}")
     checked = 0
     for _ in range(150):
-        text = _random_walk(grammar, rng, rng.randrange(4, 60))
+        text = random_document(grammar, rng, rng.randrange(4, 60))
         try:
             value = json.loads(text.decode("utf-8"), object_pairs_hook=_no_duplicates)
         except _Duplicate:

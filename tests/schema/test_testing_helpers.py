@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import json
+import random
+
 import pytest
 
 from structgen import SchemaError, UnsupportedSchemaError, compile
-from structgen.testing import assert_compile_error, assert_language, grammar_of, inline_refs
+from structgen.testing import (
+    assert_compile_error,
+    assert_language,
+    grammar_of,
+    inline_refs,
+    json_depth,
+    random_document,
+)
 
 
 def test_assert_language_lists_every_wrong_text() -> None:
@@ -44,3 +54,16 @@ def test_inline_refs_cuts_recursion_like_the_compiler() -> None:
                                       "items": {"type": "array", "items": False}}
     assert inline_refs({"$defs": {"s": {"type": "string"}}, "$ref": "#/$defs/s",
                         "maxLength": 2}, 3) == {"allOf": [{"type": "string"}], "maxLength": 2}
+
+
+def test_json_depth_counts_containers() -> None:
+    assert [json_depth(v) for v in (1, [], {"a": [1, {"b": []}]}, [[[]]])] == [0, 1, 4, 3]
+
+
+def test_random_documents_are_accepted_and_end_near_their_length() -> None:
+    grammar = compile({"type": "array", "items": {"type": "string", "maxLength": 3}})
+    rng = random.Random(0)
+    for length in (1, 5, 20):
+        text = random_document(grammar, rng, length)
+        assert grammar.accepts(text)
+        assert isinstance(json.loads(text), list)
