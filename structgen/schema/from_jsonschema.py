@@ -63,7 +63,7 @@ _MAX_FRACTIONAL_MULTIPLE = 10_000  # remainders a non-integer multipleOf may tra
 _MAX_PRESENCE_NAMES = 12
 # Keywords of a schema `oneOf` and `not` can negate (see _negation).
 _NEGATABLE = {"type", "enum", "const", "pattern", "minLength", "maxLength", "required",
-              "properties", "additionalProperties"}
+              "properties", "additionalProperties", "not"}
 # Keywords of a presence schema that carry no constraint there.
 _PRESENCE_IGNORED = {"$defs", "definitions", "then", "else"}
 _DEPENDENCY_KEYWORDS = ("dependentRequired", "dependentSchemas", "dependencies")
@@ -1832,13 +1832,26 @@ def _pattern_of(schema: Any) -> str | None:
 
 
 def _values_of(schema: Any) -> list[Any] | None:
-    """The values of a schema that only lists values (``{"const": x}``, ``{"enum": [...]}``)."""
+    """The values of a schema that only lists values (``{"const": x}``, ``{"enum": [...]}``),
+    optionally next to a ``type``, which keeps the values of that type."""
     if not isinstance(schema, dict) or len({"enum", "const"} & schema.keys()) != 1:
         return None
-    if any(key in KEYWORDS for key in schema if key not in ("enum", "const")):
+    if any(key in KEYWORDS for key in schema if key not in ("enum", "const", "type")):
         return None
     values = [schema["const"]] if "const" in schema else schema["enum"]
-    return list(values) if isinstance(values, list) else None
+    if not isinstance(values, list):
+        return None
+    if "type" not in schema:
+        return list(values)
+    named = schema["type"]
+    types = {named} if isinstance(named, str) else set(named) if isinstance(named, list) else set()
+    if not types or not types <= set(_TYPES):
+        return None
+    if "integer" in types and "number" not in types and any(
+        isinstance(v, float) for v in values
+    ):
+        return None  # whether 1.0 is an integer depends on the draft
+    return [v for v in values if _has_type(v, types)]
 
 
 def _if_as_union(schema: dict, owner: Ref) -> list[Ref] | None:
@@ -1929,6 +1942,8 @@ def _negation(schema: Any, depth: int = 0, within: Any = None) -> list[Any] | No
         parts.append({"not": {"enum": values}})
     if "pattern" in schema:
         parts.append({"not": {"pattern": schema["pattern"]}})
+    if "not" in schema:  # what rejects `not X` is X
+        parts.append(schema["not"])
     low, high = schema.get("minLength", 0), schema.get("maxLength")
     if not isinstance(low, int) or not isinstance(high, (int, type(None))):
         return None

@@ -30,11 +30,11 @@ KEYWORDS: dict[str, tuple[str, Status, str]] = {
               "with the object's own keywords, are provably disjoint (types that two "
               "untyped options leave open are left out); as an `anyOf` of each option with "
               "the others negated when `not` could negate them (at most 4 options; closed "
-              "objects are told apart by the names only one declares); otherwise "
-              "unsupported"),
+              "objects are told apart by the names only one declares; an option's own `not` "
+              "negates to its schema); otherwise unsupported"),
     "not": ("Core", "partial", "when it only asks for a type (the other types remain), a "
-            "`pattern` (strings it does not find), or values (null, booleans and strings "
-            "left out; any value next to an `enum`); when it asks which names are present "
+            "`pattern` (strings it does not find), or values, with a `type` or not (null, "
+            "booleans and strings left out; any value next to an `enum`); when it asks which names are present "
             "(a presence rule); or over a schema of types, values, `pattern`, string "
             "lengths, `required` and such `properties` (an `anyOf` of the ways it fails); "
             "otherwise unsupported"),

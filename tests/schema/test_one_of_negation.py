@@ -31,6 +31,10 @@ SCHEMAS = [
     {"type": "object", "not": {"properties": {"a": {"const": "x"}}, "required": ["a"]}},
     {"oneOf": [{"type": "object", "required": ["a"]}, {"type": ["object", "string"]},
                {"properties": {"a": False}}]},
+    {"type": "object", "oneOf": [  # an option with `not`: what rejects `not X` is X
+        {"properties": {"a": {"type": "string", "enum": ["x", "y"]}, "b": {"type": "string"}}},
+        {"properties": {"a": {"not": {"type": "string", "enum": ["x", "y", 2]}}}},
+    ]},
 ]
 
 
