@@ -34,10 +34,10 @@ KEYWORDS: dict[str, tuple[str, Status, str]] = {
               "negates to its schema); otherwise unsupported"),
     "not": ("Core", "partial", "when it only asks for a type (the other types remain), a "
             "`pattern` (strings it does not find), or values, with a `type` or not (null, "
-            "booleans and strings left out; any value next to an `enum`); when it asks which names are present "
-            "(a presence rule); or over a schema of types, values, `pattern`, string "
-            "lengths, `required` and such `properties` (an `anyOf` of the ways it fails); "
-            "otherwise unsupported"),
+            "booleans and strings left out; any value next to an `enum`); when it asks "
+            "which names are present (a presence rule); or over a schema of types, values, "
+            "`pattern`, string lengths, `required` and such `properties` (an `anyOf` of the "
+            "ways it fails); otherwise unsupported"),
     "if": ("Core", "partial", "with `then`/`else`: when all three only ask which names are "
            "present (a presence rule), or when `if` tells objects apart by the `const`/`enum` "
            "of one property (an `anyOf` of `if` and `then`, or each way `if` fails and "
