@@ -6,18 +6,51 @@ import contextlib
 import hashlib
 import os
 import tempfile
+import threading
 import zipfile
+from collections import OrderedDict
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Generic, TypeVar
 
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["DiskCache", "cache_key"]
+__all__ = ["DiskCache", "Recent", "cache_key"]
 
 # Bumped whenever the layout of stored entries changes, so that old files miss.
 _FORMAT = "structgen.DiskCache/1"
 _CHECKSUM = "__checksum__"
+
+
+V = TypeVar("V")
+
+
+class Recent(Generic[V]):
+    """The values made last, per key (a vocabulary fingerprint), in this process: at most
+    ``kept``, the oldest dropped. Thread-safe; of two values made at once for one key, the
+    first kept is the one every caller gets."""
+
+    def __init__(self, kept: int) -> None:
+        self._kept = kept
+        self._values: OrderedDict[str, V] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> V | None:
+        with self._lock:
+            return self._values.get(key)
+
+    def keep(self, key: str, value: V) -> V:
+        """Keep ``value`` unless one is kept for ``key`` already; the one kept."""
+        with self._lock:
+            value = self._values.setdefault(key, value)
+            while len(self._values) > self._kept:
+                self._values.popitem(last=False)
+            return value
+
+    def pop(self, key: str) -> None:
+        with self._lock:
+            self._values.pop(key, None)
 
 
 def cache_key(*parts: str | bytes) -> str:

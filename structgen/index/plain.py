@@ -12,8 +12,6 @@ only the trie of the others (6,175 tokens on Llama-3).
 from __future__ import annotations
 
 import itertools
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -22,6 +20,7 @@ import numpy.typing as npt
 
 from structgen.automata.compact import CompactTable
 from structgen.index._jit import jit
+from structgen.index.cache import Recent
 from structgen.index.trie import Trie, subtrie
 from structgen.index.vocabulary import Vocabulary
 
@@ -128,23 +127,14 @@ class PlainTokens:
                 if self.counts[n] and chain[n] >= 0}
 
 
-_KEPT = 4
-_CACHE: OrderedDict[str, PlainTokens] = OrderedDict()
-_LOCK = threading.Lock()
+_PLAIN: Recent[PlainTokens] = Recent(kept=4)
 
 
 def plain_tokens(vocab: Vocabulary, trie: Trie) -> PlainTokens:
     """:meth:`PlainTokens.of`, once per vocabulary fingerprint in this process."""
-    with _LOCK:
-        found = _CACHE.get(vocab.fingerprint)
-    if found is not None:
-        return found
-    made = PlainTokens.of(vocab, trie)
-    with _LOCK:
-        made = _CACHE.setdefault(vocab.fingerprint, made)
-        while len(_CACHE) > _KEPT:
-            _CACHE.popitem(last=False)
-    return made
+    found = _PLAIN.get(vocab.fingerprint)
+    return found if found is not None else _PLAIN.keep(vocab.fingerprint,
+                                                       PlainTokens.of(vocab, trie))
 
 
 class TextChains:

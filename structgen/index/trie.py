@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import functools
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
@@ -12,7 +10,7 @@ import numpy.typing as npt
 
 from structgen._version import __version__
 from structgen.index._jit import jit
-from structgen.index.cache import DiskCache, cache_key
+from structgen.index.cache import DiskCache, Recent, cache_key
 from structgen.index.vocabulary import Vocabulary
 
 __all__ = ["Trie", "build_trie", "build_trie_reference", "subtrie", "vocabulary_trie"]
@@ -145,9 +143,7 @@ def subtrie(trie: Trie, keep: npt.NDArray[np.bool_]) -> Trie:
 
 
 _ARRAY_NAMES = ("symbol", "depth", "end", "token_ptr", "token_ids")
-_TRIES: OrderedDict[str, Trie] = OrderedDict()
-_TRIES_LOCK = threading.Lock()
-_TRIES_KEPT = 4
+_TRIES: Recent[Trie] = Recent(kept=4)
 
 
 def vocabulary_trie(vocab: Vocabulary, *, cache: DiskCache | None = None) -> Trie:
@@ -156,8 +152,7 @@ def vocabulary_trie(vocab: Vocabulary, *, cache: DiskCache | None = None) -> Tri
     With ``cache``, a trie built by another process is loaded from disk (a few ms) and a
     new one is stored there.
     """
-    with _TRIES_LOCK:
-        found = _TRIES.get(vocab.fingerprint)
+    found = _TRIES.get(vocab.fingerprint)
     if found is not None:
         return found
     trie: Trie | None = None
@@ -171,11 +166,7 @@ def vocabulary_trie(vocab: Vocabulary, *, cache: DiskCache | None = None) -> Tri
         trie = build_trie(vocab)
         if cache is not None:
             cache.store(key, trie.arrays())
-    with _TRIES_LOCK:
-        trie = _TRIES.setdefault(vocab.fingerprint, trie)
-        while len(_TRIES) > _TRIES_KEPT:
-            _TRIES.popitem(last=False)
-    return trie
+    return _TRIES.keep(vocab.fingerprint, trie)
 
 
 @jit

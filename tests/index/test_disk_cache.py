@@ -194,7 +194,7 @@ def test_a_corrupted_vocabulary_trie_is_rebuilt(tmp_path: Path) -> None:
     path = DiskCache(tmp_path).path(key)
     good = path.read_bytes()
     path.write_bytes(good[: len(good) // 3])
-    _TRIES.pop(vocab.fingerprint, None)
+    _TRIES.pop(vocab.fingerprint)
     index = build_index(dfa, vocab, cache_dir=tmp_path)
     assert np.array_equal(index.mask(0), build_index(dfa, vocab).mask(0))
     assert DiskCache(tmp_path).load(key) is not None  # rewritten whole
