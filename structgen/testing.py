@@ -14,6 +14,7 @@ from typing import Any
 
 from structgen.errors import StructgenError
 from structgen.grammar import Grammar, compile
+from structgen.schema.ir import value_depth as json_depth
 from structgen.schema.validator import validator_for
 
 __all__ = [
@@ -129,15 +130,6 @@ def assert_language(
             f"{grammar!r} for schema {shown}:\n" + "\n".join(wrong)
         )
     return grammar
-
-
-def json_depth(value: Any) -> int:
-    """Levels of arrays and objects in ``value`` (a scalar: 0)."""
-    if isinstance(value, dict):
-        return 1 + max(map(json_depth, value.values()), default=0)
-    if isinstance(value, list):
-        return 1 + max(map(json_depth, value), default=0)
-    return 0
 
 
 def random_document(grammar: Grammar, rng: random.Random, length: int) -> bytes:

@@ -72,17 +72,9 @@ def _fixed_value(value: Any) -> str | None:
 
 
 def _kinds(node: ir.Node) -> set[str]:
-    """The JSON types of the values ``node`` writes at its top."""
-    if isinstance(node, ir.AnyValue):
-        return set(_KINDS)
-    if isinstance(node, ir.Union):
-        return set().union(*(_kinds(o) for o in node.options))
-    if isinstance(node, ir.Literal):
-        return {ir.json_type(v) for v in node.values}
-    kinds = {ir.IntegerNode: "number", ir.NumberNode: "number", ir.StringNode: "string",
-             ir.ArrayNode: "array", ir.ObjectNode: "object"}
-    kind = kinds.get(type(node))
-    return set() if kind is None else {kind}
+    """The JSON types of the values ``node`` writes at its top (free values: every type)."""
+    types = ir.json_types(node)
+    return set(_KINDS) if types is None else types
 
 
 def _children(node: ir.Node) -> list[ir.Node]:
@@ -104,20 +96,13 @@ def _depth(node: ir.Node, memo: dict[int, int]) -> int:
     elif isinstance(node, ir.Union):
         depth = max((_depth(o, memo) for o in node.options), default=0)
     elif isinstance(node, ir.Literal):
-        depth = max((_value_depth(v) for v in node.values), default=0)
+        depth = max((ir.value_depth(v) for v in node.values), default=0)
     elif isinstance(node, (ir.ArrayNode, ir.ObjectNode)):
         depth = 1 + max((_depth(c, memo) for c in _children(node)), default=0)
     else:
         depth = 0
     memo[id(node)] = depth
     return depth
-
-
-def _value_depth(value: Any) -> int:
-    inner = _members(value)
-    if inner is None:
-        return 0
-    return 1 + max((_value_depth(v) for v in inner), default=0)
 
 
 def _members(value: Any) -> list[Any] | None:

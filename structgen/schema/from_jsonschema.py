@@ -2130,33 +2130,6 @@ def _infer_types(flat: _Flat) -> set[str]:
     return types
 
 
-def _type_of(node: ir.Node) -> set[str] | None:
-    """The JSON types a node can produce (None: unknown)."""
-    if isinstance(node, ir.Literal):
-        return {ir.json_type(v) for v in node.values}
-    if isinstance(node, (ir.IntegerNode, ir.NumberNode)):
-        return {"number"}
-    if isinstance(node, ir.StringNode):
-        return {"string"}
-    if isinstance(node, ir.ArrayNode):
-        return {"array"}
-    if isinstance(node, ir.ObjectNode):
-        return {"object"}
-    if isinstance(node, ir.Union):
-        out: set[str] = set()
-        for option in node.options:
-            t = _type_of(option)
-            if t is None:
-                return None
-            out |= t
-        return out
-    if isinstance(node, ir.Never):
-        return set()
-    return None
-
-
-
-
 def _discriminators(node: ir.Node) -> dict[str, set[str]] | None:
     """Required properties with literal values, by name (for oneOf disjointness)."""
     if not isinstance(node, ir.ObjectNode):
@@ -2170,7 +2143,7 @@ def _discriminators(node: ir.Node) -> dict[str, set[str]] | None:
 
 def _disjoint(a: ir.Node, b: ir.Node) -> bool:
     """True only when no JSON value can match both (a sound, incomplete test)."""
-    ta, tb = _type_of(a), _type_of(b)
+    ta, tb = ir.json_types(a), ir.json_types(b)
     if ta is not None and tb is not None and not (ta & tb):
         return True
     if isinstance(a, ir.Literal) and isinstance(b, ir.Literal):

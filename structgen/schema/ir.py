@@ -258,6 +258,41 @@ def json_type(value: Any) -> str:
     return "array" if isinstance(value, list) else "object"
 
 
+def json_types(node: Node) -> set[str] | None:
+    """The JSON types a node can produce (integers are numbers; None: unknown, as for
+    ``AnyValue`` or a prompt-format node)."""
+    if isinstance(node, Literal):
+        return {json_type(v) for v in node.values}
+    if isinstance(node, (IntegerNode, NumberNode)):
+        return {"number"}
+    if isinstance(node, StringNode):
+        return {"string"}
+    if isinstance(node, ArrayNode):
+        return {"array"}
+    if isinstance(node, ObjectNode):
+        return {"object"}
+    if isinstance(node, Union):
+        out: set[str] = set()
+        for option in node.options:
+            types = json_types(option)
+            if types is None:
+                return None
+            out |= types
+        return out
+    if isinstance(node, Never):
+        return set()
+    return None
+
+
+def value_depth(value: Any) -> int:
+    """Levels of arrays and objects in a JSON value (a scalar: 0)."""
+    if isinstance(value, dict):
+        return 1 + max(map(value_depth, value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max(map(value_depth, value), default=0)
+    return 0
+
+
 def value_key(value: Any) -> Any:
     """A hashable key equal for JSON-equal values (``1 == 1.0``, ``True != 1``)."""
     if isinstance(value, bool) or value is None:
