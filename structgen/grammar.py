@@ -6,14 +6,16 @@ import inspect
 import json
 import time
 import typing
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
-from structgen.automata.build import BuildOptions, build_dfa
+from structgen.automata.build import BuildOptions, build_dfa, build_modules
 from structgen.automata.compact import CompactDFA
+from structgen.automata.determinize import limit_error
+from structgen.automata.stack import CallConflict, StackDFA, join
 from structgen.automata.unique import UniqueConflict, untracked
 from structgen.errors import SchemaError, UnsatisfiableSchemaError, UnsupportedSchemaError
-from structgen.index import TokenIndex, Vocabulary, build_index
+from structgen.index import StackIndex, TokenIndex, Vocabulary, build_index
 from structgen.schema import ir
 from structgen.schema.from_jsonschema import (
     NormalizeOptions,
@@ -21,6 +23,7 @@ from structgen.schema.from_jsonschema import (
     integers_may_have_fraction,
     normalize,
 )
+from structgen.schema.refs import Registry, unrolled_size
 from structgen.schema.serialize import candidates
 from structgen.schema.validator import validator_for
 
@@ -56,7 +59,7 @@ class Grammar:
 
     def __init__(
         self,
-        dfa: CompactDFA,
+        dfa: CompactDFA | StackDFA,
         node: ir.Node,
         *,
         schema: Any,
@@ -83,15 +86,24 @@ class Grammar:
 
     def index(
         self, vocab: Vocabulary, *, cache_dir: str | None = None, max_cached_masks: int = 4096
-    ) -> TokenIndex:
+    ) -> TokenIndex | StackIndex:
         """Bind this grammar to a vocabulary: token masks, computed lazily per state.
 
         Per-vocabulary structures are shared between grammars; with ``cache_dir`` the
         index is also kept on disk (written atomically, checked when read).
         ``max_cached_masks`` bounds the lazily computed masks kept in memory (16 KiB each
-        over Llama-3).
+        over Llama-3). A grammar that calls modules (:attr:`uses_stack`) gets a
+        :class:`~structgen.index.StackIndex`, masks per stack configuration (not on disk).
         """
+        if isinstance(self.dfa, StackDFA):
+            return StackIndex(self.dfa, vocab, special_tokens=self.special_tokens,
+                              max_cached_masks=max_cached_masks)
         return build_index(self, vocab, cache_dir=cache_dir, max_cached_masks=max_cached_masks)
+
+    @property
+    def uses_stack(self) -> bool:
+        """Whether ``$ref`` targets are called on a stack (see ``compile``'s ``recursion``)."""
+        return isinstance(self.dfa, StackDFA)
 
     def accepts(self, text: str | bytes) -> bool:
         """Whether ``text`` is, as a whole, a member of the grammar's language."""
@@ -181,6 +193,7 @@ def compile(
     state_budget: int = 200_000,
     timeout_s: float = 30.0,
     max_schema_nodes: int = 200_000,
+    recursion: Literal["auto", "unroll", "stack"] = "auto",
 ) -> Grammar:
     """Compile a JSON Schema, Pydantic model or Python function to a :class:`Grammar`.
 
@@ -226,6 +239,14 @@ def compile(
         with ``Z`` or a zero offset. ``"any_offset"``: every RFC 3339 leap second, such as
         ``15:59:60-08:00``; exact, but the automaton must remember the local time until
         the offset, about 11,000 states per field.
+    recursion
+        How a value that is only a ``$ref`` to objects or arrays is matched. ``"unroll"``:
+        the target is copied into the automaton at each use, recursion cut at
+        ``max_recursion_depth``. ``"stack"``: the target is one module of the automaton,
+        called on a stack at run time, so it is built once and recursion is unbounded
+        (masks then cost a walk per distinct stack, and ``TokenIndex.build_all`` is not
+        available). ``"auto"``: unroll, unless copying would span more than 25,000
+        schema values.
     state_budget, timeout_s, max_schema_nodes
         Limits (states of the minimal DFA, with 4x room while building it; wall time of
         normalizing, and again of building the
@@ -243,20 +264,22 @@ def compile(
         )
     if leap_seconds not in ("utc", "any_offset"):
         raise ValueError(f"leap_seconds must be 'utc' or 'any_offset', not {leap_seconds!r}")
+    if recursion not in ("auto", "unroll", "stack"):
+        raise ValueError(f"recursion must be 'auto', 'unroll' or 'stack', not {recursion!r}")
     started = time.perf_counter()
     source = _load(schema)
-    node, unenforced = normalize(
-        source,
-        NormalizeOptions(
-            strict=strict,
-            spec_faithful=spec_faithful,
-            max_recursion_depth=max_recursion_depth,
-            any_value_depth=any_value_depth,
-            unknown_formats=unknown_formats,
-            max_nodes=max_schema_nodes,
-            timeout_s=timeout_s,
-        ),
+    options = NormalizeOptions(
+        strict=strict,
+        spec_faithful=spec_faithful,
+        max_recursion_depth=max_recursion_depth,
+        any_value_depth=any_value_depth,
+        unknown_formats=unknown_formats,
+        max_nodes=max_schema_nodes,
+        timeout_s=timeout_s,
+        calls=recursion == "stack" or (
+            recursion == "auto" and _copies_widely(source, max_recursion_depth)),
     )
+    node, unenforced = normalize(source, options)
     normalized = time.perf_counter()
     if separators is None:
         separators = (",", ":") if whitespace == "compact" else (", ", ": ")
@@ -271,17 +294,42 @@ def compile(
         state_budget=state_budget,
         timeout_s=timeout_s,
     )
+    settings = {
+        "strict": strict, "spec_faithful": spec_faithful, "whitespace": whitespace,
+        "separators": separators, "max_recursion_depth": max_recursion_depth,
+        "any_value_depth": any_value_depth, "max_whitespace": max_whitespace,
+        "unknown_formats": unknown_formats, "unicode_escapes": build.unicode_escapes,
+        "leap_seconds": leap_seconds, "recursion": recursion,
+    }
+    if isinstance(node, ir.Modules):
+        try:
+            return _from_modules(node, build, schema=source, unenforced=unenforced,
+                                 started=started, normalized=normalized, options=settings)
+        except (CallConflict, UnsupportedSchemaError) as exc:
+            if recursion == "stack":
+                if isinstance(exc, CallConflict):
+                    raise UnsupportedSchemaError(
+                        f"$ref: cannot call its target on a stack: {exc}", keyword="$ref",
+                        hint="pass recursion='unroll'") from None
+                raise
+        node, unenforced = normalize(source, replace(options, calls=False))
+        normalized = time.perf_counter()
     return _from_node(
         node, build, schema=source, unenforced=unenforced, started=started,
-        normalized=normalized,
-        options={
-            "strict": strict, "spec_faithful": spec_faithful, "whitespace": whitespace,
-            "separators": separators, "max_recursion_depth": max_recursion_depth,
-            "any_value_depth": any_value_depth, "max_whitespace": max_whitespace,
-            "unknown_formats": unknown_formats, "unicode_escapes": build.unicode_escapes,
-            "leap_seconds": leap_seconds,
-        },
+        normalized=normalized, options=settings,
     )
+
+
+_UNROLL_CAP = 25_000
+"""Schema values beyond which ``recursion="auto"`` calls targets instead of copying them."""
+
+
+def _copies_widely(schema: Any, max_recursion_depth: int) -> bool:
+    try:
+        registry = Registry(schema)
+    except SchemaError:
+        return False  # normalize says what is wrong
+    return unrolled_size(registry, max_recursion_depth, _UNROLL_CAP) > _UNROLL_CAP
 
 
 def compile_node(
@@ -314,6 +362,36 @@ def compile_node(
         normalized=started,
         options={"separators": separators, "unicode_escapes": unicode_escapes,
                  "special_tokens": special_tokens},
+    )
+
+
+def _from_modules(
+    node: ir.Modules,
+    build: BuildOptions,
+    *,
+    schema: Any,
+    unenforced: tuple[Unenforced, ...],
+    started: float,
+    normalized: float,
+    options: dict[str, Any],
+) -> Grammar:
+    dfas = build_modules(node, build)
+    states = sum(dfa.n_states for dfa in dfas if dfa is not None)
+    if states > build.state_budget:
+        raise limit_error(build.state_budget)
+    dfa = join(dfas, 256 + len(build.special_tokens))
+    if dfa is None:
+        raise UnsatisfiableSchemaError("no JSON value satisfies this schema")
+    done = time.perf_counter()
+    return Grammar(
+        dfa,
+        node,
+        schema=schema,
+        unenforced=unenforced,
+        options=options,
+        separators=(build.item_separator, build.key_separator),
+        stats=GrammarStats(dfa.n_states, dfa.n_classes, normalized - started, done - normalized),
+        special_tokens=build.special_tokens,
     )
 
 

@@ -12,6 +12,7 @@ import random
 from collections.abc import Iterable
 from typing import Any
 
+from structgen.automata.stack import StackDFA
 from structgen.errors import StructgenError
 from structgen.grammar import Grammar, compile
 from structgen.schema.ir import value_depth as json_depth
@@ -136,6 +137,8 @@ def random_document(grammar: Grammar, rng: random.Random, length: int) -> bytes:
     """A random text the grammar's automaton accepts, any spelling it allows: random bytes
     while shorter than ``length``, then the shortest way to acceptance."""
     dfa = grammar.dfa
+    if isinstance(dfa, StackDFA):
+        return _random_stack_document(dfa, rng, length)
     masks = [m & ((1 << 256) - 1) for m in dfa.class_masks()]
     state, out = 0, bytearray()
     while not (dfa.accepting[state] and (len(out) >= length or rng.random() < 0.1)):
@@ -148,6 +151,22 @@ def random_document(grammar: Grammar, rng: random.Random, length: int) -> bytes:
         cls = rng.choice(moves)
         out.append(rng.choice([b for b in range(256) if masks[cls] >> b & 1]))
         state = int(dfa.transitions[state, cls])
+    return bytes(out)
+
+
+def _random_stack_document(dfa: StackDFA, rng: random.Random, length: int) -> bytes:
+    """:func:`random_document` over a grammar with calls: random bytes through the stack."""
+    config, out = dfa.start, bytearray()
+    while not (dfa.is_accepting(config) and (len(out) >= length or rng.random() < 0.1)):
+        moves = {b: after for b in range(256) if (after := dfa.walk([b], config)) is not None}
+        if len(out) >= length:
+            here = dfa.cost(config)
+            moves = {b: after for b, after in moves.items() if dfa.cost(after) < here}
+        if not moves:
+            break
+        byte = rng.choice(sorted(moves))
+        out.append(byte)
+        config = moves[byte]
     return bytes(out)
 
 

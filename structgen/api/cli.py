@@ -135,12 +135,14 @@ def compile_command(
             f"(schema {s.normalize_s * 1000:.1f} ms, automaton {s.automaton_s * 1000:.1f} ms), "
             f"transition table {grammar.dfa.transitions.nbytes / 1024:.1f} KiB "
             f"({grammar.dfa.transitions.rows.shape[0]:,} rows of offsets)"
+            + (f", {grammar.dfa.n_modules} modules called on a stack"
+               if grammar.uses_stack else "")
         )
     vocabulary = _vocabulary(vocab)  # type: ignore[arg-type]
     if vocabulary is not None:
         started = time.perf_counter()
         index = grammar.index(vocabulary)
-        allowed = len(index.allowed_token_ids(0))
+        allowed = len(index.allowed_token_ids(index.start))
         typer.echo(
             f"{vocab}: {vocabulary.vocab_size:,} tokens; index and first mask in "
             f"{(time.perf_counter() - started) * 1000:.1f} ms; {allowed:,} tokens allowed "

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from structgen.automata.dfa import ByteDFA
     from structgen.grammar import Grammar
     from structgen.guide import Guide
-    from structgen.index import TokenIndex
+    from structgen.index import StackIndex, TokenIndex
 
 __all__ = [
     "automaton_svg",
@@ -79,7 +79,12 @@ def grammar_html(grammar: Grammar) -> str:
         ("unenforced", unenforced),
     ]
     picture = ""
-    if stats.states <= MAX_DRAWN_STATES:
+    if grammar.uses_stack:
+        modules = grammar.dfa.n_modules
+        rows.insert(2, ("modules", f"{modules} (the document and {modules - 1} called "
+                                   "$ref targets, on a stack)"))
+        picture = "<p><i>a grammar with calls: its modules are not drawn</i></p>"
+    elif stats.states <= MAX_DRAWN_STATES:
         picture = automaton_svg(grammar.dfa)
     else:
         picture = (
@@ -89,9 +94,9 @@ def grammar_html(grammar: Grammar) -> str:
     return f"<div>{_table('Grammar', rows)}{picture}</div>"
 
 
-def index_html(index: TokenIndex) -> str:
+def index_html(index: TokenIndex | StackIndex) -> str:
     """The vocabulary, the cached masks and the tokens allowed at the start."""
-    start = index.allowed_token_ids(0)
+    start = index.allowed_token_ids(index.start)
     vocab = index.vocab
     rows = [
         ("DFA states", index.n_states),
@@ -307,9 +312,10 @@ def install() -> None:
     from structgen.api.generate import Generation
     from structgen.grammar import Grammar
     from structgen.guide import Guide
-    from structgen.index import TokenIndex
+    from structgen.index import StackIndex, TokenIndex
 
     Grammar._repr_html_ = grammar_html  # type: ignore[attr-defined]
     TokenIndex._repr_html_ = index_html  # type: ignore[attr-defined]
+    StackIndex._repr_html_ = index_html  # type: ignore[attr-defined]
     Guide._repr_html_ = guide_html  # type: ignore[attr-defined]
     Generation._repr_html_ = generation_html  # type: ignore[attr-defined]

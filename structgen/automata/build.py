@@ -32,7 +32,7 @@ from structgen.schema import formats as _formats
 from structgen.schema import ir
 from structgen.schema.patterns import PatternError, parse_ecma
 
-__all__ = ["BuildOptions", "build_dfa"]
+__all__ = ["BuildOptions", "build_dfa", "build_modules"]
 
 Whitespace = Literal["default", "compact", "flexible"]
 _COMPOSITE = (ir.AnyValue, ir.ArrayNode, ir.ObjectNode)
@@ -83,6 +83,34 @@ def build_dfa(node: ir.Node, options: BuildOptions, *, direct: bool = True) -> B
             holes = [bounds for bounds in holes if bounds not in conflict.bounds]
 
 
+def build_modules(node: ir.Modules, options: BuildOptions) -> list[ByteDFA | None]:
+    """The minimal DFA of the main document and of each called module (``None``: empty),
+    over bytes, the special tokens, then one symbol per module for its calls.
+
+    Long strings are spelled out (no counters) and arrays of unique strings are refused:
+    both keep run-time state that a stack frame does not hold.
+    """
+    if has_tracked(node):
+        raise UnsupportedSchemaError(
+            "uniqueItems over strings inside a grammar with calls", keyword="uniqueItems")
+    for item in ir.walk(node):
+        if isinstance(item, ir.ArrayNode) and item.contains and any(
+                isinstance(inner, ir.Call) for inner in ir.walk(item)):
+            raise UnsupportedSchemaError(
+                "contains over items matched by a call", keyword="contains")
+    nfa = NFA(max_states=options.state_budget * _WORKING_FACTOR, timeout_s=options.timeout_s,
+              deadline=time.monotonic() + options.timeout_s)
+    builder = _Builder(nfa, options, calls=len(node.called))
+    start, end = nfa.state(), nfa.state()
+    body_end = nfa.state()
+    builder.add(node.main, start, body_end)
+    builder.ws(body_end, end)  # whitespace may trail the document (flexible policy only)
+    dfas = [builder.determinize(nfa, builder.parts, start, end)]
+    for called in node.called:
+        dfas.append(builder._node_dfa(called))  # no leading whitespace: the caller writes it
+    return dfas
+
+
 def _build(node: ir.Node, options: BuildOptions, direct: bool, holes: list[tuple[int, int]],
            tracked: bool, deadline: float) -> ByteDFA | None:
     nfa = NFA(max_states=options.state_budget * _WORKING_FACTOR, timeout_s=options.timeout_s,
@@ -105,7 +133,8 @@ def _build(node: ir.Node, options: BuildOptions, direct: bool, holes: list[tuple
 
 class _Builder:
     def __init__(self, nfa: NFA, options: BuildOptions, *, direct: bool = True,
-                 holes: list[tuple[int, int]] | None = None, tracked: bool = False) -> None:
+                 holes: list[tuple[int, int]] | None = None, tracked: bool = False,
+                 calls: int = 0) -> None:
         self.nfa = nfa
         self.options = options
         self.direct = direct
@@ -113,6 +142,9 @@ class _Builder:
         self.parts: list[Part] | None = [] if direct else None
         self.lowerer = self._lowerer(nfa)
         base = 256 + len(options.special_tokens)
+        # Calls of modules (ir.Call): one symbol each, read by automata.stack.
+        self.call_base = base
+        base += calls
         # Arrays with unique string items: four marker symbols while building (see unique).
         self.markers = [base + role for role in range(4)] if tracked else []
         self.tracking = False  # building the items of such an array
@@ -193,7 +225,7 @@ class _Builder:
 
     # -- dispatch -------------------------------------------------------------------
     def add(self, node: ir.Node, src: int, dst: int) -> None:
-        if isinstance(node, _VALUES) and node is not self.building:
+        if isinstance(node, (*_VALUES, ir.Call)) and node is not self.building:
             src = self.before_token(src)
         if self.parts is not None and isinstance(node, _OPAQUE) and node is not self.building:
             if not isinstance(node, ir.Never) and (dfa := self._node_dfa(node)) is not None:
@@ -284,6 +316,9 @@ class _Builder:
         table, class_of, unique = relabeled
         return ByteDFA(table, dfa.accepting, class_of, accept_distances(table, dfa.accepting),
                        dfa.counters, unique)
+
+    def _Call(self, node: ir.Call, src: int, dst: int) -> None:
+        self.nfa.edge(src, symbol_mask(self.call_base + node.module), dst)
 
     def _Never(self, node: ir.Never, src: int, dst: int) -> None:
         """No edge: nothing gets from src to dst."""

@@ -25,12 +25,13 @@ from __future__ import annotations
 
 from structgen.errors import TokenBudgetError
 from structgen.index.distance import UNREACHABLE
+from structgen.index.stack_index import StackIndex
 from structgen.index.token_index import TokenIndex
 
 __all__ = ["check_budget", "step_limit"]
 
 
-def check_budget(index: TokenIndex, max_tokens: int) -> None:
+def check_budget(index: TokenIndex | StackIndex, max_tokens: int) -> None:
     """Raise unless ``max_tokens`` fits the shortest output from the start state plus EOS.
 
     The default (fast) ``tokens_to_accept`` is an upper bound of the true minimum; before
@@ -46,10 +47,10 @@ def check_budget(index: TokenIndex, max_tokens: int) -> None:
     """
     if max_tokens < 1:
         raise ValueError(f"max_tokens must be at least 1 (room for EOS), got {max_tokens}")
-    needed = int(index.tokens_to_accept()[0])
+    needed = index.cost(index.start)
     if needed + 1 <= max_tokens:
         return
-    needed = int(index.tokens_to_accept(exact=True)[0])
+    needed = index.cost(index.start, exact=True)
     if needed == UNREACHABLE:
         raise TokenBudgetError(
             "no sequence of this vocabulary's tokens spells a complete output of this "

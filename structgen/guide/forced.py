@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
 from structgen.automata.compact import CompactTable
+from structgen.automata.stack import Configuration
 from structgen.index.masks import any_token_below
+from structgen.index.stack_index import StackIndex
 from structgen.index.token_index import TokenIndex
 from structgen.index.trie import Trie
 
@@ -16,10 +19,12 @@ __all__ = ["forced_symbols", "split_forced"]
 _MAX_RUN = 4096
 
 
-def forced_symbols(index: TokenIndex, state: int) -> list[int]:
+def forced_symbols(index: TokenIndex | StackIndex, state: Any) -> list[int]:
     """The symbols the grammar forces from ``state``: while the state is not accepting and
     exactly one symbol (a byte, or a grammar special token the vocabulary has) keeps the
     DFA alive, that symbol. Stops at accepting states, where EOS is another way on."""
+    if isinstance(index, StackIndex):
+        return _forced_on_stack(index, state)
     transitions = index.dfa.transitions
     class_of = index.dfa.class_of
     class_sizes = np.bincount(np.asarray(class_of[:256]), minlength=index.dfa.n_classes)
@@ -44,11 +49,38 @@ def forced_symbols(index: TokenIndex, state: int) -> list[int]:
     return run
 
 
+def _forced_on_stack(index: StackIndex, config: Configuration) -> list[int]:
+    """:func:`forced_symbols` over a stack configuration: the symbols that the current
+    state, or the module it calls, may take."""
+    dfa = index.dfa
+    class_of = dfa.class_of
+    bytes_of: dict[int, list[int]] = {}
+    for byte in range(256):
+        bytes_of.setdefault(int(class_of[byte]), []).append(byte)
+    specials = sorted(set(index.special_token_symbols.values()))
+    run: list[int] = []
+    while not dfa.is_accepting(config) and len(run) < _MAX_RUN:
+        top = config[-1]
+        rows = [dfa.transitions.targets(top)]
+        if dfa.call_start[top] >= 0:
+            rows.append(dfa.transitions.targets(int(dfa.call_start[top])))
+        live = {c for row in rows for c in np.flatnonzero(row >= 0).tolist()}
+        symbols = [b for c in sorted(live) for b in bytes_of.get(c, ())]
+        symbols += [s for s in specials if int(class_of[s]) in live]
+        if len(symbols) != 1:
+            break
+        run.append(symbols[0])
+        after = dfa.walk(symbols, config)
+        assert after is not None  # a live symbol
+        config = after
+    return run
+
+
 def split_forced(
-    index: TokenIndex,
-    state: int,
+    index: TokenIndex | StackIndex,
+    state: Any,
     run: Sequence[int],
-    allowed: Callable[[int, int], int],
+    allowed: Callable[[Any, int], Any],
     tokenize: Callable[[bytes], Sequence[int]] | None = None,
 ) -> list[int]:
     """Tokens for a forced symbol run, stopping where the model should choose again.
@@ -59,11 +91,17 @@ def split_forced(
     same place could run on past the end of the forced bytes (then how to cross into the
     free part is the model's choice, and appending the short token would force a split the
     tokenizer would not make), or when ``allowed(state, token)`` (the guide's own check,
-    budget included) returns -1; otherwise it returns the next state.
+    budget included) returns None; otherwise it returns the next state.
     """
     trie = index.trie
     byte_class = np.ascontiguousarray(index.dfa.class_of[:256], dtype=np.int32)
     transitions = index.dfa.transitions
+
+    def runs_on(rest: bytes, state: Any) -> bool:
+        if isinstance(index, StackIndex):
+            return _runs_on_stack(index, rest, state)
+        return _runs_on(trie, transitions, byte_class, rest, state)
+
     symbol_token: dict[int, int] = {}
     for token_id, symbol in sorted(index.special_token_symbols.items()):
         symbol_token.setdefault(symbol, token_id)
@@ -76,7 +114,7 @@ def split_forced(
             if token_id is None:
                 break
             state = allowed(state, token_id)
-            if state < 0:
+            if state is None:
                 break
             out.append(token_id)
             position += 1
@@ -92,12 +130,10 @@ def split_forced(
             data = index.vocab.token_bytes[token_id] if in_range else None
             if not data or not stretch.startswith(data, offset):
                 return out
-            if stretch_end == len(run) and _runs_on(
-                trie, transitions, byte_class, stretch[offset:], state
-            ):
+            if stretch_end == len(run) and runs_on(stretch[offset:], state):
                 return out
             state = allowed(state, token_id)
-            if state < 0:
+            if state is None:
                 return out
             out.append(token_id)
             offset += len(data)
@@ -160,3 +196,17 @@ def _runs_on(
         if state < 0:
             return False
     return any_token_below(trie, transitions, byte_class, node, state)
+
+
+def _runs_on_stack(index: StackIndex, rest: bytes, config: Configuration) -> bool:
+    """:func:`_runs_on` over a stack configuration: is a token longer than ``rest`` and
+    starting with it allowed here?"""
+    trie = index.trie
+    node = -1
+    for byte in rest:
+        node = _child(trie.symbol, trie.end, trie.n_nodes, node, byte)
+        if node < 0:
+            return False
+    below = trie.token_ids[trie.token_ptr[node + 1]:trie.token_ptr[trie.end[node]]]
+    words = index.entry(config).words
+    return bool(((words[below >> 5] >> (below & 31).astype(np.uint32)) & 1).any())

@@ -13,6 +13,7 @@ from structgen.guide import kernels
 from structgen.guide.budget import check_budget, step_limit
 from structgen.guide.forced import forced_symbols, split_forced
 from structgen.index.masks import mask_to_ids
+from structgen.index.stack_index import StackIndex
 from structgen.index.token_index import MaskEntry, TokenIndex
 
 __all__ = ["Guide"]
@@ -50,13 +51,14 @@ class Guide:
     __slots__ = ("_count", "_eos_consumed", "_item", "_memo", "_remaining", "_seen", "_state",
                  "index", "max_tokens")
 
-    def __init__(self, index: TokenIndex, *, max_tokens: int | None = None) -> None:
+    def __init__(self, index: TokenIndex | StackIndex, *,
+                 max_tokens: int | None = None) -> None:
         if max_tokens is not None:
             max_tokens = int(max_tokens)
             check_budget(index, max_tokens)
         self.index = index
         self.max_tokens = max_tokens
-        self._state = 0
+        self._state: Any = index.start  # a DFA state, or a stack configuration
         self._count = 0  # characters of the long string being written (automata.counted)
         # In an array with unique string items (automata.unique): the values written and
         # the raw bytes of the item being written.
@@ -75,8 +77,9 @@ class Guide:
     # -- state -------------------------------------------------------------------------------
 
     @property
-    def state(self) -> int:
-        """The current DFA state."""
+    def state(self) -> Any:
+        """The current DFA state (a stack configuration, a tuple of states, where the
+        grammar calls modules: see :mod:`structgen.automata.stack`)."""
         return self._state
 
     @property
@@ -160,9 +163,9 @@ class Guide:
             after: Position | None = (target, count, self._seen, self._item)
         else:
             after = index.track_position(here, token_id)
-        if after is None or after[0] < 0:
+        if after is None or _dead(after[0]):
             return None
-        if limit is not None and int(index.tokens_to_accept()[after[0]]) > limit:
+        if limit is not None and index.cost(after[0]) > limit:
             return None
         if (unique is not None and unique.needs_cost(after, limit)
                 and not unique.fits(unique.cost(after), limit)):
@@ -204,7 +207,7 @@ class Guide:
             reason = "the guide already consumed EOS"
         elif index.is_eos(token_id):
             reason = "EOS is allowed only in accepting states"
-        elif self._remaining is not None and index.next_state(self._state, token_id) >= 0:
+        elif self._remaining is not None and not _dead(index.next_state(self._state, token_id)):
             reason = f"it leaves no room to finish within the remaining {self._remaining} tokens"
         else:
             reason = "the grammar does not allow it here"
@@ -246,14 +249,19 @@ class Guide:
             return []
         probe = self.copy()
 
-        def allowed(state: int, token_id: int) -> int:
+        def allowed(state: Any, token_id: int) -> Any:
             target = probe._target(token_id)
             if target is None:
-                return -1
+                return None
             probe.advance(token_id)
             return target[0]
 
         return split_forced(self.index, self._state, run, allowed, tokenize)
+
+
+def _dead(target: Any) -> bool:
+    """Whether a move's target (a state, or a stack configuration) is the dead state."""
+    return not isinstance(target, tuple) and target < 0
 
 
 def _without(entry: MaskEntry, token_ids: list[int]) -> MaskEntry:

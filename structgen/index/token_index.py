@@ -212,8 +212,17 @@ class TokenIndex:
         """The vocabulary's byte trie (shared by every index over this vocabulary)."""
         return self._trie
 
+    @property
+    def start(self) -> int:
+        """The DFA's start state."""
+        return 0
+
     def is_accepting(self, state: int) -> bool:
         return self._accepting_list[state]
+
+    def cost(self, state: int, *, exact: bool = False) -> int:
+        """``tokens_to_accept(exact=exact)[state]``: what a budget plans with."""
+        return int(self.tokens_to_accept(exact=exact)[state])
 
     def is_eos(self, token_id: int) -> bool:
         return token_id in self._eos

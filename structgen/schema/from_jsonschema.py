@@ -92,6 +92,9 @@ class NormalizeOptions:
     unknown_formats: Literal["annotate", "error"] = "annotate"
     max_nodes: int = 200_000
     timeout_s: float | None = None
+    calls: bool = False
+    """A value that is only a ``$ref`` to objects or arrays becomes an ``ir.Call`` of one
+    shared module (recursion then has no depth limit) instead of a copy of the target."""
 
 
 @dataclass(frozen=True)
@@ -203,6 +206,8 @@ def normalize(schema: Any, options: NormalizeOptions) -> tuple[ir.Node, tuple[Un
     deadline = None if options.timeout_s is None else time.monotonic() + options.timeout_s
     normalizer = _Normalizer(schema, options, deadline)
     node = normalizer.node((schema, normalizer.registry.root_base, ""))
+    if normalizer.called:
+        node = ir.Modules(node, normalizer.modules())
     if isinstance(node, ir.Never):
         if normalizer.cut_recursion:
             raise UnsatisfiableSchemaError(
@@ -388,6 +393,10 @@ class _Normalizer:
         self.validator = validator_for(root)
         # anyOf options standing for several options at once: id -> (schema, the options)
         self.together: dict[int, tuple[Any, tuple[Ref, ...]]] = {}
+        # With options.calls: the $ref targets called as modules (id -> (module, target)),
+        # and whether a target's values are objects or arrays only (id -> answer).
+        self.called: dict[int, tuple[int, Ref]] = {}
+        self.callable: dict[int, bool] = {}
 
     # -- bookkeeping ----------------------------------------------------------------
     def unsupported(self, pointer: str, keyword: str, reason: str) -> None:
@@ -1300,8 +1309,54 @@ class _Normalizer:
         if not refs:
             return ir.AnyValue(self.options.any_value_depth)
         if len(refs) == 1:
-            return self.node(refs[0])
+            call = self._call(refs[0]) if self.options.calls else None
+            return call if call is not None else self.node(refs[0])
         return self.node(({"allOf": [r[0] for r in refs]}, refs[0][1], pointer))
+
+    # -- modules --------------------------------------------------------------------
+    def _call(self, ref: Ref) -> ir.Call | None:
+        """``ref`` as a call of its target's module, if it is only a ``$ref`` (annotations
+        aside) to a schema whose values are objects or arrays."""
+        schema, base, pointer = ref
+        if not isinstance(schema, dict) or not isinstance(schema.get("$ref"), str):
+            return None
+        if not self.legacy and any(k != "$ref" and k not in _ANNOTATIONS for k in schema):
+            return None
+        ident = schema.get("$id")
+        if isinstance(ident, str) and pointer and not self.legacy:
+            base = urldefrag(urljoin(base, ident))[0]
+        target = self.registry.resolve(schema["$ref"], base, f"{pointer}/$ref")
+        key = id(target[0])
+        if key not in self.callable:
+            self.callable[key] = self._self_delimiting(target)
+        if not self.callable[key]:
+            return None
+        if key not in self.called:
+            self.called[key] = (len(self.called), target)
+        return ir.Call(self.called[key][0])
+
+    def _self_delimiting(self, target: Ref) -> bool:
+        """Whether ``target`` only admits objects and arrays (by its ``type``)."""
+        if not isinstance(target[0], dict):
+            return False
+        if not _checked_by_metaschema(target[2]):
+            _check_metaschema(target[0], self.root, target[2])
+        active, self.active = self.active, {}
+        cut = len(self.cut_recursion)
+        try:
+            flat = self.flatten(target)
+        finally:
+            self.active = active
+            del self.cut_recursion[cut:]
+        return not flat.never and flat.types is not None and flat.types <= {"object", "array"}
+
+    def modules(self) -> tuple[ir.Node, ...]:
+        """Normalize every called target once (calls found meanwhile join the queue)."""
+        nodes: list[ir.Node] = []
+        while len(nodes) < len(self.called):
+            target = next(t for i, t in self.called.values() if i == len(nodes))
+            nodes.append(self.node(target))
+        return tuple(nodes)
 
     @staticmethod
     def _lookaheads(flat: _Flat, pattern: str) -> bool:

@@ -187,6 +187,25 @@ class Union(Node):
     options: tuple[Node, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class Call(Node):
+    """The value of ``Modules.called[module]``, matched by that module's automaton on a
+    stack instead of being copied here: how a shared or recursive ``$ref`` stays one
+    automaton however often, and however deeply, it is used. The module's values are
+    objects or arrays, so they end on their own closing bracket."""
+
+    module: int
+
+
+@dataclass(frozen=True, slots=True)
+class Modules(Node):
+    """A document ``main`` whose ``Call`` nodes (there and in the called modules) refer to
+    ``called``: only ever the root of an IR tree."""
+
+    main: Node
+    called: tuple[Node, ...]
+
+
 # Grammar-level nodes: used to compose prompts formats such as Hermes tool calls.
 
 
@@ -281,6 +300,8 @@ def json_types(node: Node) -> set[str] | None:
         return out
     if isinstance(node, Never):
         return set()
+    if isinstance(node, Call):
+        return {"object", "array"}
     return None
 
 

@@ -7,7 +7,7 @@ from urllib.parse import unquote, urldefrag, urljoin
 
 from structgen.errors import SchemaError, UnsupportedSchemaError
 
-__all__ = ["Registry", "Resolved"]
+__all__ = ["Registry", "Resolved", "unrolled_size"]
 
 Resolved = tuple[Any, str, str]  # (subschema, base URI, JSON pointer in the document)
 
@@ -99,3 +99,41 @@ def _join(base: str, ref: str) -> str:
 
 def _escape(key: str) -> str:
     return key.replace("~", "~0").replace("/", "~1")
+
+
+def unrolled_size(registry: Registry, max_depth: int, cap: int) -> int:
+    """How many JSON values the schema spans once every ``$ref`` is replaced by its target
+    (a target inside itself at most ``max_depth`` times): what copying the targets costs.
+    Counting stops past ``cap``; references that do not resolve count as nothing."""
+    stack: list[Any] = [(registry.root, registry.root_base, "")]
+    active: dict[int, int] = {}
+    seen = 0
+    while stack and seen <= cap:
+        item = stack.pop()
+        if isinstance(item, int):  # leaving a target
+            active[item] -= 1
+            continue
+        node, base, pointer = item
+        seen += 1
+        if isinstance(node, list):
+            stack.extend((v, base, f"{pointer}/{i}") for i, v in enumerate(node))
+            continue
+        if not isinstance(node, dict):
+            continue
+        ident = node.get("$id")
+        if isinstance(ident, str) and pointer:
+            base = urldefrag(_join(base, ident))[0]
+        ref = node.get("$ref")
+        if isinstance(ref, str):
+            try:
+                target = registry.resolve(ref, base, pointer)
+            except SchemaError:
+                target = None
+            key = id(target[0]) if target is not None else 0
+            if target is not None and active.get(key, 0) < max_depth:
+                active[key] = active.get(key, 0) + 1
+                stack += [key, target]
+        for key, value in node.items():
+            if key not in _NOT_SCHEMAS and key not in ("$defs", "definitions"):
+                stack.append((value, base, f"{pointer}/{_escape(key)}"))
+    return seen

@@ -22,14 +22,18 @@ def candidates(
     Unions can declare different key orders, so the caller keeps the first candidate its
     automaton accepts; at most 64 are tried.
     """
-    style = (separators[0], separators[1], ensure_ascii)
+    called: tuple[ir.Node, ...] = ()
+    if isinstance(node, ir.Modules):
+        node, called = node.main, node.called
+    style = (separators[0], separators[1], ensure_ascii, called)
     for count, text in enumerate(_texts(node, value, style), start=1):
         yield text
         if count >= _MAX_CANDIDATES:
             return
 
 
-Style = tuple[str, str, bool]  # item separator, key separator, ensure_ascii
+# item separator, key separator, ensure_ascii, the modules ir.Call nodes refer to
+Style = tuple[str, str, bool, tuple[ir.Node, ...]]
 
 
 def _dump(value: Any, style: Style) -> str:
@@ -46,6 +50,8 @@ def _dump(value: Any, style: Style) -> str:
 
 
 def _texts(node: ir.Node, value: Any, seps: Style) -> Iterator[str]:
+    if isinstance(node, ir.Call):
+        node = seps[3][node.module]
     if isinstance(node, ir.Union):
         seen: set[str] = set()
         for option in _ranked(node.options, value):

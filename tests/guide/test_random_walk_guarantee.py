@@ -59,7 +59,7 @@ def _check_walks(grammar: structgen.Grammar, schema: Any, vocab: Vocabulary) -> 
         Guide(index, max_tokens=MAX_TOKENS)
     except TokenBudgetError:
         # Refused only when the exact shortest output (plus EOS) really does not fit.
-        assert int(index.tokens_to_accept(exact=True)[0]) + 1 > MAX_TOKENS
+        assert index.cost(index.start, exact=True) + 1 > MAX_TOKENS
         return 0
     cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
     validator = cls(schema, format_checker=cls.FORMAT_CHECKER)
@@ -99,6 +99,20 @@ def test_schemas_folder(path: Path, llama3: Vocabulary) -> None:
     assert _check_walks(_compiled(path), schema, llama3) == len(SEEDS)
 
 
+@pytest.mark.parametrize("name", ["org_chart", "tree_node"])
+def test_recursive_schemas_on_a_stack(name: str, llama3: Vocabulary) -> None:
+    """Called on a stack, recursion needs no depth cut (org_chart unrolled does)."""
+    schema = json.loads((ROOT / "schemas" / f"{name}.json").read_text(encoding="utf-8"))
+    grammar = structgen.compile(schema, recursion="stack", timeout_s=TIMEOUT_S)
+    assert grammar.uses_stack
+    assert _check_walks(grammar, schema, llama3) == len(SEEDS)
+
+
+def test_large_recursive_schema_is_called_on_a_stack() -> None:
+    record = next(r for r in _records() if r["id"].startswith("WashingtonPost/wp_98"))
+    assert structgen.compile(record["schema"], timeout_s=TIMEOUT_S).uses_stack
+
+
 def test_state_budget_is_a_clean_error() -> None:
     # Deterministic, unlike a time limit: a schema needing more states than the budget
     # fails at an intermediate automaton, with the limit, the figure and the fix.
@@ -118,7 +132,7 @@ def test_jsonschemabench_subset(record: dict[str, Any], llama3: Vocabulary) -> N
 
 def test_subset_covers_every_jsonschemabench_subset() -> None:
     subsets = {r["id"].split("/")[0] for r in _records()}
-    assert len(_records()) == 23
+    assert len(_records()) == 24
     assert subsets == {
         "Github_trivial", "Github_easy", "Github_medium", "Github_hard", "Github_ultra",
         "Glaiveai2K", "JsonSchemaStore", "Kubernetes", "Snowplow", "WashingtonPost",

@@ -79,3 +79,34 @@ def test_outlines_llamacpp_model_switches_engine() -> None:
             assert grammar.accepts(text), text
     finally:
         llama.close()
+
+
+def test_hf_generate_with_a_stack_grammar(random_llama3) -> None:
+    """A recursive schema called on a stack: masks per stack configuration, inside
+    ``model.generate``, batched; every row is a complete, valid tree within budget."""
+    tree = {
+        "$defs": {"node": {
+            "type": "object",
+            "properties": {"v": {"type": "integer"},
+                           "kids": {"type": "array", "items": {"$ref": "#/$defs/node"}}},
+            "required": ["v"], "additionalProperties": False,
+        }},
+        "$ref": "#/$defs/node",
+    }
+    grammar = structgen.compile(tree, recursion="stack")
+    model, tokenizer = random_llama3.model, random_llama3.tokenizer
+    processor = StructgenLogitsProcessor(
+        grammar.index(random_llama3.vocab), max_tokens=48,
+        pad_token_id=random_llama3.pad_token_id,
+    )
+    inputs = tokenizer(["A tree:"], return_tensors="pt")
+    torch.manual_seed(1)
+    output = model.generate(
+        **inputs, logits_processor=[processor], max_new_tokens=48, do_sample=True,
+        num_return_sequences=4, pad_token_id=random_llama3.pad_token_id,
+        eos_token_id=sorted(random_llama3.vocab.eos_token_ids),
+    )
+    for row in output[:, inputs["input_ids"].shape[1]:].tolist():
+        text = random_llama3.decode([t for t in row if t != random_llama3.pad_token_id])
+        assert grammar.accepts(text), text
+        assert isinstance(json.loads(text)["v"], int)

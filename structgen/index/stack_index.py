@@ -1,0 +1,321 @@
+"""`StackIndex`: token masks of a grammar whose modules call each other on a stack.
+
+A token may open calls (``{"`` entering a called object) and close them (``"}]``
+leaving two), so its mask depends on the whole configuration, not on one state: masks
+are computed per configuration, by one trie walk that carries the stack along, and kept
+(the configurations one generation visits are about as many as its tokens).
+"""
+
+from __future__ import annotations
+
+import importlib
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from structgen.automata.stack import Configuration, StackDFA
+from structgen.index._jit import jit
+from structgen.index.masks import mask_to_ids
+from structgen.index.token_index import MaskEntry
+from structgen.index.trie import Trie, vocabulary_trie
+from structgen.index.vocabulary import Vocabulary
+
+__all__ = ["StackIndex"]
+
+_UNLIMITED = 1 << 62
+
+
+class StackIndex:
+    """Token masks of a :class:`~structgen.automata.stack.StackDFA` over one vocabulary.
+
+    The same rules as :class:`~structgen.index.TokenIndex` (a token is allowed when all
+    its bytes are; EOS exactly where the document is complete; a grammar special token
+    when its symbol may follow), per configuration instead of per state. Budgets use
+    :meth:`cost`, the symbols still needed (each byte can be a token of its own), so a
+    budget may refuse a token a few tokens earlier than the exact token count would.
+    Thread-safe; many guides may share one index.
+    """
+
+    def __init__(self, dfa: StackDFA, vocab: Vocabulary, *,
+                 special_tokens: Sequence[str] = (), max_cached_masks: int = 4096) -> None:
+        self.dfa = dfa
+        self.vocab = vocab
+        self.special_tokens = tuple(special_tokens)
+        self.n_words = (vocab.embedding_rows + 31) // 32
+        self.max_cached_masks = max(1, int(max_cached_masks))
+        self._trie = vocabulary_trie(vocab)
+        self._byte_class = np.ascontiguousarray(dfa.class_of[:256])
+        self._returns = dfa.returns.astype(np.uint8)
+        self._costs = dfa.bytes_to_accept.astype(np.int64)
+        eos = sorted(i for i in vocab.eos_token_ids if i < vocab.vocab_size)
+        self._eos = frozenset(eos)
+        self._eos_words = np.zeros(self.n_words, dtype=np.uint32)
+        for token_id in eos:
+            self._eos_words[token_id >> 5] |= np.uint32(1 << (token_id & 31))
+        symbol_of_text = {text: 256 + i for i, text in enumerate(self.special_tokens)}
+        self._special_symbol = {
+            token_id: symbol_of_text[text] for token_id, text in vocab.special_tokens.items()
+            if text in symbol_of_text and token_id not in self._eos
+            and symbol_of_text[text] < dfa.n_symbols
+        }
+        roots = np.flatnonzero(self._trie.depth == 1)
+        holding = self._trie.token_ptr[roots + 1] > self._trie.token_ptr[roots]
+        single = frozenset(self._trie.symbol[roots[holding]].tolist())
+        rows = dfa.transitions.rows
+        # Bytes some transition takes (offsets of live moves are far above DEAD).
+        used = {b for b in range(256) if (rows[:, self._byte_class[b]] > -(1 << 30)).any()}
+        self._missing_bytes = used - single
+        self._lock = threading.Lock()
+        self._masks: dict[Configuration, MaskEntry] = {}
+        self._limited: dict[tuple[Configuration, int], MaskEntry] = {}
+        self._max_cost: dict[Configuration, int] = {}
+
+    def __repr__(self) -> str:
+        return (f"StackIndex(states={self.n_states}, modules={self.dfa.n_modules}, "
+                f"vocab_size={self.vocab.vocab_size}, cached_masks={len(self._masks)})")
+
+    # -- queries ---------------------------------------------------------------------------
+
+    @property
+    def start(self) -> Configuration:
+        return self.dfa.start
+
+    @property
+    def n_states(self) -> int:
+        return self.dfa.n_states
+
+    @property
+    def trie(self) -> Trie:
+        return self._trie
+
+    @property
+    def unique_items(self) -> None:
+        """Never any: a grammar with calls has no tracked arrays."""
+        return None
+
+    def is_accepting(self, config: Configuration) -> bool:
+        return self.dfa.is_accepting(config)
+
+    def is_eos(self, token_id: int) -> bool:
+        return token_id in self._eos
+
+    def special_symbol(self, token_id: int) -> int | None:
+        return self._special_symbol.get(token_id)
+
+    @property
+    def special_token_symbols(self) -> dict[int, int]:
+        return dict(self._special_symbol)
+
+    def cost(self, config: Configuration, *, exact: bool = False) -> int:
+        """Tokens still needed to finish from ``config``, EOS not counted: an upper bound
+        (the symbols still needed) that some allowed token lowers by one. ``exact`` is
+        accepted for symmetry with :meth:`TokenIndex.cost` and changes nothing.
+
+        Raises
+        ------
+        ValueError
+            If the vocabulary lacks a single-byte token for a byte the grammar may need:
+            then the bound does not hold.
+        """
+        missing = self._missing_bytes
+        if missing:
+            raise ValueError(
+                "budgets over a grammar with calls need a token for each byte; this "
+                f"vocabulary has none for {sorted(missing)[:8]}"
+            )
+        return self.dfa.cost(config)
+
+    def mask(self, config: Configuration, *, limit: int | None = None) -> npt.NDArray[np.uint32]:
+        return self.entry(config, limit).words
+
+    def allowed_token_ids(self, config: Configuration, *,
+                          limit: int | None = None) -> npt.NDArray[np.int32]:
+        return mask_to_ids(self.entry(config, limit).words)
+
+    def entry(self, config: Configuration, limit: int | None = None) -> MaskEntry:
+        """The mask of ``config`` (a non-EOS token only if it leads to a configuration
+        whose :meth:`cost` is at most ``limit``), with its non-EOS token count."""
+        config = tuple(config)
+        found = self._masks.get(config)
+        if found is not None and (limit is None or self._max_cost[config] <= limit):
+            return found
+        if limit is not None and (found := self._limited.get((config, limit))) is not None:
+            return found
+        words, n_text, ceiling = self._compute(config, _UNLIMITED if limit is None else limit)
+        result = MaskEntry(words, n_text)
+        with self._lock:
+            self._max_cost[config] = ceiling
+            if limit is None or ceiling <= limit:
+                self._remember(self._masks, config, result)
+            else:
+                self._remember(self._limited, (config, limit), result)
+        return result
+
+    def next_state(self, config: Configuration, token_id: int) -> Configuration | int:
+        """The configuration after ``token_id``; -1 if the grammar forbids it (and for EOS
+        and tokens that write nothing)."""
+        symbols = self._symbols(token_id)
+        if symbols is None:
+            return -1
+        target = self.dfa.walk(symbols, tuple(config))
+        return -1 if target is None else target
+
+    def next_position(self, config: Configuration, count: int,
+                      token_id: int) -> tuple[Configuration | int, int]:
+        """:meth:`next_state`, in the guide's (state, count) form (no counted strings)."""
+        return self.next_state(config, token_id), 0
+
+    def build_all(self, **_: Any) -> None:
+        """Not available: masks depend on the whole stack, so there is no finite table.
+
+        Raises
+        ------
+        NotImplementedError
+            Always; compile with ``recursion="unroll"`` for per-state tables.
+        """
+        raise NotImplementedError(
+            "this grammar calls modules on a stack (recursion='stack' or 'auto' on a "
+            "large schema): masks depend on the whole stack and cannot be tabled per "
+            "state; compile with recursion='unroll' for build_all()"
+        )
+
+    @property
+    def nbytes(self) -> int:
+        with self._lock:
+            masks = sum(e.words.nbytes for e in (*self._masks.values(),
+                                                   *self._limited.values()))
+        return int(self.dfa.nbytes + masks)
+
+    def guide(self, max_tokens: int | None = None) -> Any:
+        """A fresh :class:`structgen.guide.Guide` over this index."""
+        module = importlib.import_module("structgen.guide.guide")
+        return module.Guide(self, max_tokens=max_tokens)
+
+    # -- internals -------------------------------------------------------------------------
+
+    def _symbols(self, token_id: int) -> bytes | list[int] | None:
+        data = (self.vocab.token_bytes[token_id]
+                if 0 <= token_id < self.vocab.vocab_size else None)
+        if data is not None:
+            return data
+        symbol = self._special_symbol.get(token_id)
+        return None if symbol is None else [symbol]
+
+    def _remember(self, cache: dict[Any, MaskEntry], key: Any, value: MaskEntry) -> None:
+        cache[key] = value
+        while len(cache) > self.max_cached_masks:
+            del cache[next(iter(cache))]
+
+    def _compute(self, config: Configuration,
+                 limit: int) -> tuple[npt.NDArray[np.uint32], int, int]:
+        """(words, non-EOS count, max cost over live tokens) by one trie walk."""
+        words = np.zeros(self.n_words, dtype=np.uint32)
+        below = np.asarray(config[:-1], dtype=np.int64)
+        below_cost = np.zeros(below.shape[0] + 1, dtype=np.int64)
+        np.cumsum(self._costs[below], out=below_cost[1:])
+        trie, table = self._trie, self.dfa.transitions
+        n_text, ceiling = _stack_kernel(
+            trie.label, trie.end, trie.token_ptr, trie.token_ids, trie.max_depth,
+            table.row_of, table.rows, self._byte_class, self.dfa.call_start,
+            self.dfa.call_return, self._returns, self._costs, below, below_cost,
+            config[-1], limit, words,
+        )
+        for token_id, symbol in self._special_symbol.items():
+            target = self.dfa.walk([symbol], config)
+            if target is None:
+                continue
+            cost = self.dfa.cost(target)
+            ceiling = max(ceiling, cost)
+            if cost <= limit:
+                words[token_id >> 5] |= np.uint32(1 << (token_id & 31))
+                n_text += 1
+        if self.dfa.is_accepting(config):
+            words |= self._eos_words
+        words.flags.writeable = False
+        return words, int(n_text), int(ceiling)
+
+
+@jit
+def _stack_kernel(  # type: ignore[no-untyped-def]
+    label, end, token_ptr, token_ids, max_depth, row_of, rows, byte_class, call_start,
+    call_return, returns, costs, below, below_cost, top, limit, words,
+):
+    """The trie walk of :class:`~structgen.index.masks.walk` with a stack per trie depth:
+    the frames of ``below`` still standing, and the return states pushed since."""
+    n_classes = rows.shape[1]
+    flat = rows.ravel()
+    shared = row_of.shape[0] > 0
+    size = max_depth + 1
+    here = np.empty(size, np.int64)
+    kept = np.empty(size, np.int64)
+    n_pushed = np.empty(size, np.int64)
+    pushed_cost = np.empty(size, np.int64)
+    pushed = np.empty((size, size), np.int64)
+    here[0] = top
+    kept[0] = below.shape[0]
+    n_pushed[0] = 0
+    pushed_cost[0] = 0
+    allowed = 0
+    max_cost = -1
+    n_nodes = label.shape[0]
+    i = 0
+    while i < n_nodes:
+        packed = label[i]
+        d = packed >> 16
+        cls = byte_class[packed & 0xFFFF]
+        s = here[d - 1]
+        n = n_pushed[d - 1]
+        paid = pushed_cost[d - 1]
+        q = s + flat[(row_of[s] if shared else s) * n_classes + cls]
+        if q < 0:
+            callee = call_start[s]
+            if callee >= 0:
+                q = callee + flat[(row_of[callee] if shared else callee) * n_classes + cls]
+            if q < 0:
+                i = end[i]
+                continue
+            for k in range(n):
+                pushed[d, k] = pushed[d - 1, k]
+            back = call_return[s]
+            pushed[d, n] = back
+            n += 1
+            paid += costs[back]
+        else:
+            for k in range(n):
+                pushed[d, k] = pushed[d - 1, k]
+        standing = kept[d - 1]
+        dead = False
+        while returns[q]:
+            if n > 0:
+                n -= 1
+                q = pushed[d, n]
+                paid -= costs[q]
+            elif standing > 0:
+                standing -= 1
+                q = below[standing]
+            else:
+                dead = True
+                break
+        if dead:
+            i = end[i]
+            continue
+        here[d] = q
+        kept[d] = standing
+        n_pushed[d] = n
+        pushed_cost[d] = paid
+        lo = token_ptr[i]
+        hi = token_ptr[i + 1]
+        if hi > lo:
+            cost = below_cost[standing] + paid + costs[q]
+            if cost > max_cost:
+                max_cost = cost
+            if cost <= limit:
+                allowed += hi - lo
+                for k in range(lo, hi):
+                    t = token_ids[k]
+                    words[t >> 5] |= np.uint32(1) << np.uint32(t & 31)
+        i += 1
+    return allowed, max_cost
