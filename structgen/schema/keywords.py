@@ -21,7 +21,9 @@ KEYWORDS: dict[str, tuple[str, Status, str]] = {
              "`enum`/`const`"),
     "const": ("Core", "enforced", ""),
     "$ref": ("Core", "enforced", "local refs, `$id`/`$anchor` in the document; recursion "
-             "unrolled to `max_recursion_depth`"),
+             "unrolled to `max_recursion_depth`, or unbounded where the target (objects or "
+             "arrays) is called on a stack (`recursion=\"stack\"`, or `\"auto\"` on large "
+             "schemas)"),
     "$defs": ("Core", "enforced", "also draft-07 `definitions`"),
     "allOf": ("Core", "enforced", "merged keyword by keyword"),
     "anyOf": ("Core", "enforced", ""),

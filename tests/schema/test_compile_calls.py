@@ -260,3 +260,21 @@ def test_serialize_follows_calls() -> None:
     text = grammar.serialize(value)
     assert json.loads(text) == value
     assert grammar.accepts(text)
+
+
+@pytest.mark.parametrize("whitespace", ["compact", "flexible"])
+def test_whitespace_policies_on_a_stack(whitespace: str) -> None:
+    stack = structgen.compile(MUTUAL, recursion="stack", whitespace=whitespace)
+    unrolled = structgen.compile(MUTUAL, recursion="unroll", whitespace=whitespace)
+    rng = random.Random(2)
+    for _ in range(60):
+        assert stack.accepts(random_document(unrolled, rng, 60))
+        text = random_document(stack, rng, 60)
+        assert validator_for(MUTUAL).is_valid(json.loads(text)), text
+    if whitespace == "flexible":
+        assert_language(stack, accepts=['{ "doc" : { "title" : "t" , "meta" : {"n":1} } } ',
+                                        '{"doc":{"title":"t","body":[ {"kind":"p"} ]}}'],
+                        rejects=['{"doc": {"title": "t"}    }', '{"doc": {"title": "t"} }}'])
+    else:
+        assert_language(stack, accepts=['{"doc":{"title":"t","body":[{"kind":"p"}]}}'],
+                        rejects=['{"doc": {"title": "t"}}'])
