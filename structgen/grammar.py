@@ -14,7 +14,13 @@ from structgen.automata.compact import CompactDFA
 from structgen.automata.determinize import limit_error
 from structgen.automata.stack import CallConflict, StackDFA, join
 from structgen.automata.unique import UniqueConflict, untracked
-from structgen.errors import SchemaError, UnsatisfiableSchemaError, UnsupportedSchemaError
+from structgen.errors import (
+    GrammarLimitError,
+    SchemaError,
+    StructgenError,
+    UnsatisfiableSchemaError,
+    UnsupportedSchemaError,
+)
 from structgen.index import StackIndex, TokenIndex, Vocabulary, build_index
 from structgen.schema import ir
 from structgen.schema.from_jsonschema import (
@@ -246,7 +252,9 @@ def compile(
         called on a stack at run time, so it is built once and recursion is unbounded
         (masks then cost a walk per distinct stack, and ``TokenIndex.build_all`` is not
         available). ``"auto"``: unroll, unless copying would span more than 25,000
-        schema values.
+        schema values; and if unrolled the automaton passes ``state_budget`` (or the
+        expanded schema ``max_schema_nodes``), try the stack (a stack grammar that cannot
+        be built falls back to unrolling the same way).
     state_budget, timeout_s, max_schema_nodes
         Limits (states of the minimal DFA, with 4x room while building it; wall time of
         normalizing, and again of building the
@@ -276,11 +284,7 @@ def compile(
         unknown_formats=unknown_formats,
         max_nodes=max_schema_nodes,
         timeout_s=timeout_s,
-        calls=recursion == "stack" or (
-            recursion == "auto" and _copies_widely(source, max_recursion_depth)),
     )
-    node, unenforced = normalize(source, options)
-    normalized = time.perf_counter()
     if separators is None:
         separators = (",", ":") if whitespace == "compact" else (", ", ": ")
     build = BuildOptions(
@@ -301,24 +305,50 @@ def compile(
         "unknown_formats": unknown_formats, "unicode_escapes": build.unicode_escapes,
         "leap_seconds": leap_seconds, "recursion": recursion,
     }
-    if isinstance(node, ir.Modules):
+    if recursion != "auto":
+        attempts = [recursion == "stack"]
+    elif _copies_widely(source, max_recursion_depth):
+        attempts = [True, False]
+    else:
+        attempts = [False, True]
+    failure: StructgenError | None = None
+    for calls in attempts:
         try:
-            return _from_modules(node, build, schema=source, unenforced=unenforced,
-                                 started=started, normalized=normalized, options=settings)
-        except (CallConflict, UnsupportedSchemaError) as exc:
+            return _compile_once(source, replace(options, calls=calls), build, settings,
+                                 started)
+        except CallConflict as exc:  # only with calls
             if recursion == "stack":
-                if isinstance(exc, CallConflict):
-                    raise UnsupportedSchemaError(
-                        f"$ref: cannot call its target on a stack: {exc}", keyword="$ref",
-                        hint="pass recursion='unroll'") from None
+                raise UnsupportedSchemaError(
+                    f"$ref: cannot call its target on a stack: {exc}", keyword="$ref",
+                    hint="pass recursion='unroll'") from None
+        except UnsupportedSchemaError as exc:  # maybe only with calls: unrolled may do
+            if not calls or len(attempts) == 1:
                 raise
-        node, unenforced = normalize(source, replace(options, calls=False))
-        normalized = time.perf_counter()
-    return _from_node(
-        node, build, schema=source, unenforced=unenforced, started=started,
-        normalized=normalized, options=settings,
-    )
+            failure = failure or exc
+        except GrammarLimitError as exc:  # unrolled, the copies may be what is too large
+            if calls or len(attempts) == 1 or exc.limit not in _COPY_LIMITS:
+                raise
+            failure = exc
+    assert failure is not None  # every attempt raised or fell through with a reason
+    raise failure
 
+
+def _compile_once(source: Any, options: NormalizeOptions, build: BuildOptions,
+                  settings: dict[str, Any], started: float) -> Grammar:
+    """Normalize and build once; with ``options.calls`` a stack grammar where some target
+    is called (:class:`CallConflict` where the modules cannot be joined)."""
+    node, unenforced = normalize(source, options)
+    normalized = time.perf_counter()
+    if isinstance(node, ir.Modules):
+        return _from_modules(node, build, schema=source, unenforced=unenforced,
+                             started=started, normalized=normalized, options=settings)
+    return _from_node(node, build, schema=source, unenforced=unenforced, started=started,
+                      normalized=normalized, options=settings)
+
+
+_COPY_LIMITS = ("state_budget", "max_schema_nodes")
+"""Limits that copies of ``$ref`` targets may be what exceeds: ``recursion="auto"`` then
+tries calling them instead."""
 
 _UNROLL_CAP = 25_000
 """Schema values beyond which ``recursion="auto"`` calls targets instead of copying them."""

@@ -222,10 +222,9 @@ def _costs(table: npt.NDArray[np.int32], ends: npt.NDArray[np.bool_],
     weight = np.concatenate([np.ones(src.shape[0], dtype=np.int64),
                              np.full(callers.shape[0], _INFINITE, dtype=np.int64)])
     callee = call_start[callers].astype(np.int64)
-    costs = np.full(n, _INFINITE, dtype=np.int64)
-    for _ in range(n + 2):  # each round settles at least one callee's weight
+    for _ in range(np.unique(callee).size + 2):  # each round settles a callee's weight
         costs = _shortest(ptr, starts_at[order], weight[order], ends)
-        settled = np.minimum(costs[callee] + 0, _INFINITE)
+        settled = costs[callee]
         if np.array_equal(settled, weight[src.shape[0]:]):
             return costs
         weight[src.shape[0]:] = settled

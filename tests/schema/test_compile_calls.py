@@ -278,3 +278,39 @@ def test_whitespace_policies_on_a_stack(whitespace: str) -> None:
     else:
         assert_language(stack, accepts=['{"doc":{"title":"t","body":[{"kind":"p"}]}}'],
                         rejects=['{"doc": {"title": "t"}}'])
+
+
+def test_auto_calls_where_the_unrolled_automaton_is_too_large() -> None:
+    """org_chart unrolled three levels passes the state budget; auto then calls."""
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "schemas" / "org_chart.json"
+    schema = json.loads(path.read_text(encoding="utf-8"))
+    with pytest.raises(structgen.GrammarLimitError):
+        structgen.compile(schema, recursion="unroll")
+    grammar = structgen.compile(schema)
+    assert grammar.uses_stack
+    rng = random.Random(4)
+    validator = validator_for(schema)
+    for _ in range(20):
+        text = random_document(grammar, rng, 150)
+        assert validator.is_valid(json.loads(text)), text
+
+
+def test_auto_falls_back_to_unrolling_where_calls_conflict() -> None:
+    """Large enough for auto to call first, but two calls meet at one point: unrolled."""
+    wide = _wide(7, 10)
+    wide["$defs"]["d6"] = {"anyOf": [
+        {"type": "object", "properties": {"p": {"$ref": "#/$defs/x"}}, "required": ["p"]},
+        {"type": "object", "properties": {"p": {"$ref": "#/$defs/y"}}, "required": ["p"]},
+    ]}
+    wide["$defs"]["x"] = {"type": "object", "properties": {"a": {"type": "integer"}}}
+    wide["$defs"]["y"] = {"type": "object", "properties": {"b": {"type": "integer"}}}
+    assert unrolled_size(Registry(wide), 3, 10**6) > 25_000  # auto tries calls first
+    assert_compile_error(wide, UnsupportedSchemaError, keyword="$ref", recursion="stack")
+    grammar = structgen.compile(wide)
+    assert not grammar.uses_stack
+    leaf = {"r0": {"r0": {"r0": {"r0": {"r0": {"r1": {"p": {"b": 1}}}}}}}}
+    assert grammar.accepts(grammar.serialize(leaf))
+    assert not grammar.accepts(grammar.serialize({"r0": {"r0": {"r0": {"r0": {"r0": {
+        "r1": {"p": {"c": 1}}}}}}}}))
