@@ -253,8 +253,8 @@ def compile(
         (masks then cost a walk per distinct stack, and ``TokenIndex.build_all`` is not
         available). ``"auto"``: unroll, unless copying would span more than 25,000
         schema values; and if unrolled the automaton passes ``state_budget`` (or the
-        expanded schema ``max_schema_nodes``), try the stack (a stack grammar that cannot
-        be built falls back to unrolling the same way).
+        expanded schema ``max_schema_nodes``) within ``timeout_s``, try the stack (a
+        stack grammar that cannot be built falls back to unrolling the same way).
     state_budget, timeout_s, max_schema_nodes
         Limits (states of the minimal DFA, with 4x room while building it; wall time of
         normalizing, and again of building the
@@ -313,6 +313,8 @@ def compile(
         attempts = [False, True]
     failure: StructgenError | None = None
     for calls in attempts:
+        if failure is not None and time.perf_counter() - started > timeout_s:
+            raise failure  # the first try took its time: no second one on top
         try:
             return _compile_once(source, replace(options, calls=calls), build, settings,
                                  started)
