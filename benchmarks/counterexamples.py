@@ -7,7 +7,9 @@ alone cannot say whether the peer enforces that schema. ``benchmarks/data/counte
 lists instances for such schemas, each with what ``jsonschema`` says about it; this script
 compiles each schema with structgen (as ``conformance.py`` does) and with each peer, and
 reports whether each engine accepts the instance as a complete output (its Llama-3 tokens,
-then EOS). An engine that accepts an invalid instance enforces less than the schema says.
+then EOS; for structgen, the instance as ``Grammar.serialize`` writes it, properties in
+declared order, as ``conformance.py`` does). An engine that accepts an invalid instance
+enforces less than the schema says.
 """
 
 from __future__ import annotations
@@ -78,8 +80,9 @@ def main() -> None:
             compiled = engines[case["schema"]][engine]
             if isinstance(compiled, str):
                 cells.append(compiled)
-            elif isinstance(compiled, structgen.Grammar):
-                cells.append("accepts" if compiled.accepts(text) else "rejects")
+            elif isinstance(compiled, structgen.Grammar):  # its spelling: declared order
+                spelled = compiled.serialize(case["instance"])
+                cells.append("accepts" if compiled.accepts(spelled) else "rejects")
             else:
                 peer, grammar = compiled
                 accepted = peer.accepts_tokens(grammar, vocab.encode(text))

@@ -15,6 +15,11 @@ with value ``d - 1``, and that token passes the rule above. By induction, every 
 allowed tokens ends — in an accepting state where only EOS is left, or by consuming EOS —
 within ``max_tokens`` tokens, whatever the sampler picks.
 
+Over a grammar that calls modules on a stack (:class:`structgen.index.StackIndex`) the cost
+of a configuration is the symbols it still needs, each byte counted as a token of its own
+(an upper bound of the tokens): from a configuration with cost ``d > 0`` some single byte
+leads to one with cost ``d - 1``, so the same induction holds.
+
 In an array whose string items must differ, the values written count too: there a token
 must also leave a cost (:meth:`structgen.index.unique_masks.UniqueMasks.cost`, the fewest
 tokens to acceptance with a new value for each item) of at most ``R - 2``; that cost has the

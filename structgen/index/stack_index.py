@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 import threading
 from collections.abc import Sequence
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -19,6 +20,7 @@ import numpy.typing as npt
 from structgen.automata.stack import Configuration, StackDFA
 from structgen.index._jit import jit
 from structgen.index.masks import mask_to_ids
+from structgen.index.plain import PlainTokens, TextChains, plain_tokens
 from structgen.index.token_index import MaskEntry
 from structgen.index.trie import Trie, vocabulary_trie
 from structgen.index.vocabulary import Vocabulary
@@ -209,20 +211,35 @@ class StackIndex:
         while len(cache) > self.max_cached_masks:
             del cache[next(iter(cache))]
 
+    @cached_property
+    def _plain(self) -> tuple[PlainTokens, TextChains]:
+        plain = plain_tokens(self.vocab, self._trie)
+        return plain, TextChains(self.dfa.transitions, self._byte_class, plain.longest)
+
     def _compute(self, config: Configuration,
                  limit: int) -> tuple[npt.NDArray[np.uint32], int, int]:
-        """(words, non-EOS count, max cost over live tokens) by one trie walk."""
+        """(words, non-EOS count, max cost over live tokens) by one trie walk. Inside
+        string text the plain tokens come from bitsets, as in
+        :meth:`TokenIndex._compute`: they never leave the string, so never call or return."""
         words = np.zeros(self.n_words, dtype=np.uint32)
         below = np.asarray(config[:-1], dtype=np.int64)
         below_cost = np.zeros(below.shape[0] + 1, dtype=np.int64)
         np.cumsum(self._costs[below], out=below_cost[1:])
-        trie, table = self._trie, self.dfa.transitions
+        plain, chains = self._plain
+        chain = chains(config[-1])
+        trie, table = (self._trie if chain is None else plain.rest), self.dfa.transitions
         n_text, ceiling = _stack_kernel(
             trie.label, trie.end, trie.token_ptr, trie.token_ids, trie.max_depth,
             table.row_of, table.rows, self._byte_class, self.dfa.call_start,
             self.dfa.call_return, self._returns, self._costs, below, below_cost,
             config[-1], limit, words,
         )
+        if chain is not None:
+            base = int(below_cost[-1])  # plain text keeps every frame below
+            allowed, top = plain.fill(words, chain, self.dfa.bytes_to_accept,
+                                      min(limit - base, _UNLIMITED))
+            n_text += allowed
+            ceiling = max(ceiling, top + base if top >= 0 else -1)
         for token_id, symbol in self._special_symbol.items():
             target = self.dfa.walk([symbol], config)
             if target is None:

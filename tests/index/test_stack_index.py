@@ -23,6 +23,7 @@ TREE = {
     "$defs": {"node": {
         "type": "object",
         "properties": {"v": {"type": "integer"}, "s": {"type": "string", "maxLength": 3},
+                       "t": {"type": "string"},  # plain tokens from bitsets in its text
                        "kids": {"type": "array", "items": {"$ref": "#/$defs/node"}}},
         "required": ["v"], "additionalProperties": False,
     }},
@@ -31,7 +32,8 @@ TREE = {
 MUTUAL = {
     "$defs": {
         "a": {"type": "object", "properties": {"b": {"$ref": "#/$defs/b"},
-                                              "x": {"enum": ["ab", "é"]}},
+                                              "x": {"enum": ["ab", "é"]},
+                                              "n": {"type": "string", "maxLength": 9}},
               "additionalProperties": False},
         "b": {"type": "array", "items": {"$ref": "#/$defs/a"}, "maxItems": 2},
     },
@@ -99,7 +101,10 @@ def test_masks_match_the_byte_walk_on_random_vocabularies(name: str, seed: int) 
 def test_masks_match_the_byte_walk_on_llama3(llama3: Vocabulary) -> None:
     grammar = structgen.compile(MUTUAL, recursion="stack")
     index = grammar.index(llama3)
-    for config in _configs(grammar, random.Random(5), 6):
+    configs = _configs(grammar, random.Random(5), 80)
+    in_text = [c for c in configs if index._plain[1](c[-1]) is not None]  # plain from bitsets
+    assert in_text
+    for config in [*configs[:4], *in_text[:4]]:
         assert bits(index.mask(config)) == _reference(index, config, None), config
         assert bits(index.mask(config, limit=12)) == _reference(index, config, 12), config
 
