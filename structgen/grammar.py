@@ -253,8 +253,9 @@ def compile(
         (masks then cost a walk per distinct stack, and ``TokenIndex.build_all`` is not
         available). ``"auto"``: unroll, unless copying would span more than 25,000
         schema values; and if unrolled the automaton passes ``state_budget`` (or the
-        expanded schema ``max_schema_nodes``) within ``timeout_s``, try the stack (a
-        stack grammar that cannot be built falls back to unrolling the same way).
+        expanded schema ``max_schema_nodes``) within ``timeout_s``, try the stack in the
+        time left of twice ``timeout_s`` (a stack grammar that cannot be built falls back
+        to unrolling the same way).
     state_budget, timeout_s, max_schema_nodes
         Limits (states of the minimal DFA, with 4x room while building it; wall time of
         normalizing, and again of building the
@@ -313,8 +314,12 @@ def compile(
         attempts = [False, True]
     failure: StructgenError | None = None
     for calls in attempts:
-        if failure is not None and time.perf_counter() - started > timeout_s:
-            raise failure  # the first try took its time: no second one on top
+        if failure is not None:
+            # A second try shares the first's time: twice timeout_s in all, as promised.
+            left = (2 * timeout_s - (time.perf_counter() - started)) / 2
+            if left < timeout_s / 2:
+                raise failure  # the first try took its time: no second one on top
+            options, build = replace(options, timeout_s=left), replace(build, timeout_s=left)
         try:
             return _compile_once(source, replace(options, calls=calls), build, settings,
                                  started)

@@ -71,9 +71,10 @@ class StackIndex:
         used = {b for b in range(256) if (rows[:, self._byte_class[b]] > -(1 << 30)).any()}
         self._missing_bytes = used - single
         self._lock = threading.Lock()
-        self._masks: dict[Configuration, MaskEntry] = {}
+        # Per configuration its whole mask and the largest cost a live token leads to (a
+        # limit at or above it filters nothing); masks under smaller limits apart.
+        self._masks: dict[Configuration, tuple[MaskEntry, int]] = {}
         self._limited: dict[tuple[Configuration, int], MaskEntry] = {}
-        self._max_cost: dict[Configuration, int] = {}
 
     def __repr__(self) -> str:
         return (f"StackIndex(states={self.n_states}, modules={self.dfa.n_modules}, "
@@ -141,17 +142,16 @@ class StackIndex:
         """The mask of ``config`` (a non-EOS token only if it leads to a configuration
         whose :meth:`cost` is at most ``limit``), with its non-EOS token count."""
         config = tuple(config)
-        found = self._masks.get(config)
-        if found is not None and (limit is None or self._max_cost[config] <= limit):
-            return found
+        whole = self._masks.get(config)
+        if whole is not None and (limit is None or whole[1] <= limit):
+            return whole[0]
         if limit is not None and (found := self._limited.get((config, limit))) is not None:
             return found
         words, n_text, ceiling = self._compute(config, _UNLIMITED if limit is None else limit)
         result = MaskEntry(words, n_text)
         with self._lock:
-            self._max_cost[config] = ceiling
             if limit is None or ceiling <= limit:
-                self._remember(self._masks, config, result)
+                self._remember(self._masks, config, (result, ceiling))
             else:
                 self._remember(self._limited, (config, limit), result)
         return result
@@ -187,7 +187,7 @@ class StackIndex:
     @property
     def nbytes(self) -> int:
         with self._lock:
-            masks = sum(e.words.nbytes for e in (*self._masks.values(),
+            masks = sum(e.words.nbytes for e in (*(w for w, _ in self._masks.values()),
                                                    *self._limited.values()))
         return int(self.dfa.nbytes + masks)
 
@@ -206,7 +206,7 @@ class StackIndex:
         symbol = self._special_symbol.get(token_id)
         return None if symbol is None else [symbol]
 
-    def _remember(self, cache: dict[Any, MaskEntry], key: Any, value: MaskEntry) -> None:
+    def _remember(self, cache: dict[Any, Any], key: Any, value: Any) -> None:
         cache[key] = value
         while len(cache) > self.max_cached_masks:
             del cache[next(iter(cache))]

@@ -214,7 +214,8 @@ def test_masks_are_cached_per_configuration(llama3: Vocabulary) -> None:
     assert index.mask(index.start) is first
     for config in _configs(structgen.compile(TREE, recursion="stack"), random.Random(0), 4):
         index.mask(config)
-    assert len(index._masks) <= 2
+        index.mask(config, limit=3)
+    assert len(index._masks) <= 2 and len(index._limited) <= 2
     assert np.array_equal(index.mask(index.start), first)
 
 
