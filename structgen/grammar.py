@@ -346,9 +346,6 @@ def _compile_once(source: Any, options: NormalizeOptions, build: BuildOptions,
     is called (:class:`CallConflict` where the modules cannot be joined)."""
     node, unenforced = normalize(source, options)
     normalized = time.perf_counter()
-    if isinstance(node, ir.Modules):
-        return _from_modules(node, build, schema=source, unenforced=unenforced,
-                             started=started, normalized=normalized, options=settings)
     return _from_node(node, build, schema=source, unenforced=unenforced, started=started,
                       normalized=normalized, options=settings)
 
@@ -402,36 +399,6 @@ def compile_node(
     )
 
 
-def _from_modules(
-    node: ir.Modules,
-    build: BuildOptions,
-    *,
-    schema: Any,
-    unenforced: tuple[Unenforced, ...],
-    started: float,
-    normalized: float,
-    options: dict[str, Any],
-) -> Grammar:
-    dfas = build_modules(node, build)
-    states = sum(dfa.n_states for dfa in dfas if dfa is not None)
-    if states > build.state_budget:
-        raise limit_error(build.state_budget)
-    dfa = join(dfas, 256 + len(build.special_tokens))
-    if dfa is None:
-        raise UnsatisfiableSchemaError("no JSON value satisfies this schema")
-    done = time.perf_counter()
-    return Grammar(
-        dfa,
-        node,
-        schema=schema,
-        unenforced=unenforced,
-        options=options,
-        separators=(build.item_separator, build.key_separator),
-        stats=GrammarStats(dfa.n_states, dfa.n_classes, normalized - started, done - normalized),
-        special_tokens=build.special_tokens,
-    )
-
-
 def _from_node(
     node: ir.Node,
     build: BuildOptions,
@@ -442,19 +409,27 @@ def _from_node(
     normalized: float,
     options: dict[str, Any],
 ) -> Grammar:
-    try:
-        dense = build_dfa(node, build)
-    except UniqueConflict:
-        why = "an array with unique string items starts where another option starts too"
-        if options.get("strict", True):
-            raise UnsupportedSchemaError(f"uniqueItems: {why}", keyword="uniqueItems") from None
-        node = untracked(node)
-        unenforced = (*unenforced, Unenforced("", "uniqueItems", why))
-        dense = build_dfa(node, build)
-    if dense is None:
+    dfa: CompactDFA | StackDFA | None
+    if isinstance(node, ir.Modules):
+        dfas = build_modules(node, build)
+        if sum(d.n_states for d in dfas if d is not None) > build.state_budget:
+            raise limit_error(build.state_budget)
+        dfa = join(dfas, 256 + len(build.special_tokens))
+    else:
+        try:
+            dense = build_dfa(node, build)
+        except UniqueConflict:
+            why = "an array with unique string items starts where another option starts too"
+            if options.get("strict", True):
+                raise UnsupportedSchemaError(f"uniqueItems: {why}",
+                                             keyword="uniqueItems") from None
+            node = untracked(node)
+            unenforced = (*unenforced, Unenforced("", "uniqueItems", why))
+            dense = build_dfa(node, build)
+        dfa = None if dense is None else CompactDFA.from_dfa(dense)
+        del dense  # the dense table is not kept
+    if dfa is None:
         raise UnsatisfiableSchemaError("no JSON value satisfies this schema")
-    dfa = CompactDFA.from_dfa(dense)
-    del dense  # the dense table is not kept
     done = time.perf_counter()
     return Grammar(
         dfa,

@@ -170,6 +170,21 @@ def _random_stack_document(dfa: StackDFA, rng: random.Random, length: int) -> by
     return bytes(out)
 
 
+def random_walk(guide: Any, seed: int, max_steps: int = 10_000) -> list[int]:
+    """Pick uniformly among a guide's allowed tokens until it is finished (at most
+    ``max_steps``, EOS included): the token ids taken."""
+    rng = random.Random(seed)
+    tokens: list[int] = []
+    while not guide.is_finished():
+        allowed = guide.allowed_token_ids()
+        assert len(allowed), f"stuck in state {guide.state}"
+        token = int(allowed[rng.randrange(len(allowed))])
+        guide.advance(token)
+        tokens.append(token)
+        assert len(tokens) <= max_steps
+    return tokens
+
+
 def json_dumps(value: Any, grammar: Grammar | None = None, **kwargs: Any) -> str:
     """``json.dumps`` with the grammar's separators (default: structgen's ``", "``/``": "``)."""
     separators = grammar.separators if grammar is not None else (", ", ": ")

@@ -20,7 +20,7 @@ from structgen.automata.counted import Counters
 from structgen.automata.dfa import ByteDFA, accepts
 from structgen.automata.unique import UniqueItems
 
-__all__ = ["DEAD", "CompactDFA", "CompactTable"]
+__all__ = ["DEAD", "CompactDFA", "CompactTable", "TableSizes"]
 
 DEAD = int(np.iinfo(np.int32).min)
 """The offset of a missing transition: ``state + DEAD`` is negative for every state."""
@@ -106,8 +106,28 @@ def _dedupe(
     return row_of, np.ascontiguousarray(rows, dtype=np.int32)
 
 
+class TableSizes:
+    """Sizes read off a compact table and a symbol-to-class map (for the automata that
+    hold one: :class:`CompactDFA`, :class:`~structgen.automata.stack.StackDFA`)."""
+
+    transitions: CompactTable
+    class_of: npt.NDArray[np.int32]
+
+    @property
+    def n_states(self) -> int:
+        return self.transitions.n_states
+
+    @property
+    def n_classes(self) -> int:
+        return int(self.transitions.rows.shape[1])
+
+    @property
+    def n_symbols(self) -> int:
+        return int(self.class_of.shape[0])
+
+
 @dataclass(frozen=True, eq=False)
-class CompactDFA:
+class CompactDFA(TableSizes):
     """A :class:`ByteDFA` whose ``transitions`` is a :class:`CompactTable`: what a compiled
     grammar and its token index read at run time."""
 
@@ -133,18 +153,6 @@ class CompactDFA:
         """The dense :class:`ByteDFA` (``n_states * n_classes`` words: small grammars only)."""
         return ByteDFA(self.transitions.dense(), self.accepting, self.class_of,
                        self.bytes_to_accept, self.counters, self.unique)
-
-    @property
-    def n_states(self) -> int:
-        return self.transitions.n_states
-
-    @property
-    def n_classes(self) -> int:
-        return int(self.transitions.rows.shape[1])
-
-    @property
-    def n_symbols(self) -> int:
-        return int(self.class_of.shape[0])
 
     @property
     def nbytes(self) -> int:

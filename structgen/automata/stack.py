@@ -31,7 +31,7 @@ import numpy as np
 import numpy.typing as npt
 from numba import njit
 
-from structgen.automata.compact import CompactTable
+from structgen.automata.compact import CompactTable, TableSizes
 from structgen.automata.dfa import ByteDFA
 
 __all__ = ["CallConflict", "Configuration", "StackDFA", "join"]
@@ -47,7 +47,7 @@ class CallConflict(Exception):
 
 
 @dataclass(frozen=True, eq=False)
-class StackDFA:
+class StackDFA(TableSizes):
     """Every module's DFA in one compact table (the main document's first, starting at 0).
 
     ``bytes_to_accept[s]`` counts the symbols from ``s`` to the end of its own module, a
@@ -68,18 +68,6 @@ class StackDFA:
     unique: None = None
 
     start: Configuration = (0,)
-
-    @property
-    def n_states(self) -> int:
-        return self.transitions.n_states
-
-    @property
-    def n_classes(self) -> int:
-        return int(self.transitions.rows.shape[1])
-
-    @property
-    def n_symbols(self) -> int:
-        return int(self.class_of.shape[0])
 
     @property
     def n_modules(self) -> int:

@@ -8,8 +8,6 @@ are computed per configuration, by one trie walk that carries the stack along, a
 
 from __future__ import annotations
 
-import importlib
-import threading
 from collections.abc import Sequence
 from functools import cached_property
 from typing import Any
@@ -19,10 +17,10 @@ import numpy.typing as npt
 
 from structgen.automata.stack import Configuration, StackDFA
 from structgen.index._jit import jit
-from structgen.index.masks import mask_to_ids
 from structgen.index.plain import PlainTokens, TextChains, plain_tokens
 from structgen.index.token_index import MaskEntry
-from structgen.index.trie import Trie, vocabulary_trie
+from structgen.index.trie import vocabulary_trie
+from structgen.index.vocab_side import VocabularySide
 from structgen.index.vocabulary import Vocabulary
 
 __all__ = ["StackIndex"]
@@ -30,7 +28,7 @@ __all__ = ["StackIndex"]
 _UNLIMITED = 1 << 62
 
 
-class StackIndex:
+class StackIndex(VocabularySide):
     """Token masks of a :class:`~structgen.automata.stack.StackDFA` over one vocabulary.
 
     The same rules as :class:`~structgen.index.TokenIndex` (a token is allowed when all
@@ -44,33 +42,15 @@ class StackIndex:
     def __init__(self, dfa: StackDFA, vocab: Vocabulary, *,
                  special_tokens: Sequence[str] = (), max_cached_masks: int = 4096) -> None:
         self.dfa = dfa
-        self.vocab = vocab
-        self.special_tokens = tuple(special_tokens)
-        self.n_words = (vocab.embedding_rows + 31) // 32
-        self.max_cached_masks = max(1, int(max_cached_masks))
-        self._trie = vocabulary_trie(vocab)
+        super().__init__(vocab, vocabulary_trie(vocab), special_tokens=special_tokens,
+                         n_symbols=dfa.n_symbols, max_cached_masks=max_cached_masks)
         self._byte_class = np.ascontiguousarray(dfa.class_of[:256])
         self._returns = dfa.returns.astype(np.uint8)
         self._costs = dfa.bytes_to_accept.astype(np.int64)
-        eos = sorted(i for i in vocab.eos_token_ids if i < vocab.vocab_size)
-        self._eos = frozenset(eos)
-        self._eos_words = np.zeros(self.n_words, dtype=np.uint32)
-        for token_id in eos:
-            self._eos_words[token_id >> 5] |= np.uint32(1 << (token_id & 31))
-        symbol_of_text = {text: 256 + i for i, text in enumerate(self.special_tokens)}
-        self._special_symbol = {
-            token_id: symbol_of_text[text] for token_id, text in vocab.special_tokens.items()
-            if text in symbol_of_text and token_id not in self._eos
-            and symbol_of_text[text] < dfa.n_symbols
-        }
-        roots = np.flatnonzero(self._trie.depth == 1)
-        holding = self._trie.token_ptr[roots + 1] > self._trie.token_ptr[roots]
-        single = frozenset(self._trie.symbol[roots[holding]].tolist())
         rows = dfa.transitions.rows
         # Bytes some transition takes (offsets of live moves are far above DEAD).
         used = {b for b in range(256) if (rows[:, self._byte_class[b]] > -(1 << 30)).any()}
-        self._missing_bytes = used - single
-        self._lock = threading.Lock()
+        self._missing_bytes = used - self._single_bytes
         # Per configuration its whole mask and the largest cost a live token leads to (a
         # limit at or above it filters nothing); masks under smaller limits apart.
         self._masks: dict[Configuration, tuple[MaskEntry, int]] = {}
@@ -87,30 +67,12 @@ class StackIndex:
         return self.dfa.start
 
     @property
-    def n_states(self) -> int:
-        return self.dfa.n_states
-
-    @property
-    def trie(self) -> Trie:
-        return self._trie
-
-    @property
     def unique_items(self) -> None:
         """Never any: a grammar with calls has no tracked arrays."""
         return None
 
     def is_accepting(self, config: Configuration) -> bool:
         return self.dfa.is_accepting(config)
-
-    def is_eos(self, token_id: int) -> bool:
-        return token_id in self._eos
-
-    def special_symbol(self, token_id: int) -> int | None:
-        return self._special_symbol.get(token_id)
-
-    @property
-    def special_token_symbols(self) -> dict[int, int]:
-        return dict(self._special_symbol)
 
     def cost(self, config: Configuration, *, exact: bool = False) -> int:
         """Tokens still needed to finish from ``config``, EOS not counted: an upper bound
@@ -130,13 +92,6 @@ class StackIndex:
                 f"vocabulary has none for {sorted(missing)[:8]}"
             )
         return self.dfa.cost(config)
-
-    def mask(self, config: Configuration, *, limit: int | None = None) -> npt.NDArray[np.uint32]:
-        return self.entry(config, limit).words
-
-    def allowed_token_ids(self, config: Configuration, *,
-                          limit: int | None = None) -> npt.NDArray[np.int32]:
-        return mask_to_ids(self.entry(config, limit).words)
 
     def entry(self, config: Configuration, limit: int | None = None) -> MaskEntry:
         """The mask of ``config`` (a non-EOS token only if it leads to a configuration
@@ -191,25 +146,7 @@ class StackIndex:
                                                    *self._limited.values()))
         return int(self.dfa.nbytes + masks)
 
-    def guide(self, max_tokens: int | None = None) -> Any:
-        """A fresh :class:`structgen.guide.Guide` over this index."""
-        module = importlib.import_module("structgen.guide.guide")
-        return module.Guide(self, max_tokens=max_tokens)
-
     # -- internals -------------------------------------------------------------------------
-
-    def _symbols(self, token_id: int) -> bytes | list[int] | None:
-        data = (self.vocab.token_bytes[token_id]
-                if 0 <= token_id < self.vocab.vocab_size else None)
-        if data is not None:
-            return data
-        symbol = self._special_symbol.get(token_id)
-        return None if symbol is None else [symbol]
-
-    def _remember(self, cache: dict[Any, Any], key: Any, value: Any) -> None:
-        cache[key] = value
-        while len(cache) > self.max_cached_masks:
-            del cache[next(iter(cache))]
 
     @cached_property
     def _plain(self) -> tuple[PlainTokens, TextChains]:

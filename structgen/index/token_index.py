@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
-import importlib
 import json
 import os
 import sys
-import threading
 from collections.abc import Sequence
 from functools import cached_property
 from typing import Any, NamedTuple
@@ -25,10 +23,11 @@ from structgen.index.cache import DiskCache, cache_key
 from structgen.index.collapse import collapse
 from structgen.index.distance import UNREACHABLE, tokens_to_accept
 from structgen.index.mask_store import MaskStore, MaskStoreBuilder
-from structgen.index.masks import NO_COSTS, mask_to_ids, walk
+from structgen.index.masks import NO_COSTS, walk
 from structgen.index.plain import PlainTokens, TextChains, plain_tokens
-from structgen.index.trie import Trie, vocabulary_trie
+from structgen.index.trie import vocabulary_trie
 from structgen.index.unique_masks import TokenGroups, UniqueMasks
+from structgen.index.vocab_side import VocabularySide
 from structgen.index.vocabulary import Vocabulary
 
 __all__ = ["MaskEntry", "TokenIndex", "build_index"]
@@ -103,7 +102,7 @@ def build_index(
     )
 
 
-class TokenIndex:
+class TokenIndex(VocabularySide):
     """Token masks of one grammar over one vocabulary, per DFA state.
 
     A mask is a packed bitset: ``uint32[ceil(embedding_rows / 32)]``, token ``t`` is bit
@@ -140,36 +139,18 @@ class TokenIndex:
         if isinstance(dfa, ByteDFA):
             dfa = CompactDFA.from_dfa(dfa)
         self.dfa = dfa
-        self.vocab = vocab
-        self.special_tokens = tuple(special_tokens)
-        self.n_words = (vocab.embedding_rows + 31) // 32
-        self.max_cached_masks = max(1, int(max_cached_masks))
+        super().__init__(vocab, vocabulary_trie(vocab, cache=cache),
+                         special_tokens=special_tokens, n_symbols=dfa.n_symbols,
+                         max_cached_masks=max_cached_masks)
         self._transitions = dfa.transitions
         self._class_of = dfa.class_of
         self._byte_class = np.ascontiguousarray(self._class_of[:256])
         self._accepting = np.asarray(dfa.accepting, dtype=np.bool_)
         self._accepting_list: list[bool] = self._accepting.tolist()
         self._byte_class_list: list[int] = self._byte_class.tolist()
-        self._token_bytes = vocab.token_bytes
         self._cache = cache
         self._key: str | None = None
-        self._lock = threading.Lock()
 
-        eos = sorted(i for i in vocab.eos_token_ids if i < vocab.vocab_size)
-        self._eos = frozenset(eos)
-        self._eos_words = np.zeros(self.n_words, dtype=np.uint32)
-        for token_id in eos:
-            self._eos_words[token_id >> 5] |= np.uint32(1 << (token_id & 31))
-        # Vocabulary special tokens that spell one of the grammar's special symbols.
-        symbol_of_text = {text: 256 + i for i, text in enumerate(self.special_tokens)}
-        self._special_symbol: dict[int, int] = {}
-        for token_id, text in vocab.special_tokens.items():
-            symbol = symbol_of_text.get(text)
-            if symbol is not None and token_id not in self._eos and symbol < dfa.n_symbols:
-                self._special_symbol[token_id] = symbol
-        self._specials = sorted(self._special_symbol.items())
-
-        self._trie = vocabulary_trie(vocab, cache=cache)
         if dfa.counters is not None:
             longest = int(self._trie.depth.max(initial=0))  # the longest token, in bytes
             if longest > WINDOW:
@@ -204,15 +185,6 @@ class TokenIndex:
     # -- queries ---------------------------------------------------------------------------
 
     @property
-    def n_states(self) -> int:
-        return self.dfa.n_states
-
-    @property
-    def trie(self) -> Trie:
-        """The vocabulary's byte trie (shared by every index over this vocabulary)."""
-        return self._trie
-
-    @property
     def start(self) -> int:
         """The DFA's start state."""
         return 0
@@ -223,36 +195,6 @@ class TokenIndex:
     def cost(self, state: int, *, exact: bool = False) -> int:
         """``tokens_to_accept(exact=exact)[state]``: what a budget plans with."""
         return int(self.tokens_to_accept(exact=exact)[state])
-
-    def is_eos(self, token_id: int) -> bool:
-        return token_id in self._eos
-
-    def special_symbol(self, token_id: int) -> int | None:
-        """The DFA symbol of a special token the grammar uses, else ``None``."""
-        return self._special_symbol.get(token_id)
-
-    @property
-    def special_token_symbols(self) -> dict[int, int]:
-        """Vocabulary special token id -> DFA symbol (``256 + i``), for the grammar's specials."""
-        return dict(self._special_symbol)
-
-    def mask(self, state: int, *, limit: int | None = None) -> npt.NDArray[np.uint32]:
-        """The allowed tokens in ``state`` as a read-only packed bitset.
-
-        Parameters
-        ----------
-        state
-            A DFA state, ``0 <= state < n_states``.
-        limit
-            If given, a non-EOS token is allowed only if ``tokens_to_accept()[end] <= limit``
-            for the state ``end`` it leads to (budget-aware decoding; a negative limit
-            leaves EOS alone).
-        """
-        return self.entry(state, limit).words
-
-    def allowed_token_ids(self, state: int, *, limit: int | None = None) -> npt.NDArray[np.int32]:
-        """:meth:`mask` as a sorted ``int32`` array of token ids."""
-        return mask_to_ids(self.entry(state, limit).words)
 
     def entry(self, state: int, limit: int | None = None) -> MaskEntry:
         """The cached mask of ``state`` (under ``limit``) with its non-EOS token count."""
@@ -304,23 +246,6 @@ class TokenIndex:
         if symbols is None:
             return None
         return track_walk(self.dfa.fast_step, unique, symbols, position, self._settle)
-
-    def _symbols(self, token_id: int) -> bytes | list[int] | None:
-        """What ``token_id`` writes: its bytes, or the grammar symbol of a special token
-        (None: neither)."""
-        data = self._token_bytes[token_id] if 0 <= token_id < self.vocab.vocab_size else None
-        if data is not None:
-            return data
-        symbol = self._special_symbol.get(token_id)
-        return None if symbol is None else [symbol]
-
-    @cached_property
-    def _single_bytes(self) -> frozenset[int]:
-        """Bytes the vocabulary has a token of their own for (budgets plan with them)."""
-        trie = self._trie
-        roots = np.flatnonzero(trie.depth == 1)
-        holding = trie.token_ptr[roots + 1] > trie.token_ptr[roots]
-        return frozenset(b for b in trie.symbol[roots[holding]].tolist() if b < 256)
 
     @cached_property
     def _plain(self) -> tuple[PlainTokens, TextChains]:
@@ -458,23 +383,6 @@ class TokenIndex:
                 total += self._eager[0].nbytes + self._eager[1].nbytes
         return int(total)
 
-    # -- guides ----------------------------------------------------------------------------
-
-    def guide(self, max_tokens: int | None = None) -> Any:
-        """A fresh :class:`structgen.guide.Guide` over this index (see there).
-
-        Typed ``Any`` because the guide layer sits above this one (``Guide(index)`` is the
-        same call, typed).
-
-        Raises
-        ------
-        TokenBudgetError
-            If ``max_tokens`` is below the shortest valid output plus one for EOS.
-        """
-        # The guide layer sits above this one; reach it at call time only.
-        module = importlib.import_module("structgen.guide.guide")
-        return module.Guide(self, max_tokens=max_tokens)
-
     # -- internals -------------------------------------------------------------------------
 
     def _unlimited(self, state: int) -> MaskEntry:
@@ -501,12 +409,6 @@ class TokenIndex:
             top = int(costs.max(initial=0))
             ceiling = self._ceiling = (costs, top if top != UNREACHABLE else UNREACHABLE)
         return ceiling[1]
-
-    def _remember(self, cache: dict[Any, MaskEntry], key: Any, value: MaskEntry) -> None:
-        """Insert under the lock, dropping the oldest entries beyond the limit."""
-        cache[key] = value
-        while len(cache) > self.max_cached_masks:
-            del cache[next(iter(cache))]
 
     def _compute(
         self, state: int, costs: npt.NDArray[np.int32] | None, limit: int

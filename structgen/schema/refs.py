@@ -40,9 +40,8 @@ class Registry:
                 continue
             if not isinstance(node, dict):
                 continue
-            ident = node.get("$id")
-            if isinstance(ident, str) and pointer:
-                base = urldefrag(_join(base, ident))[0]
+            if (rebased := _rebased(node, base, pointer)) != base:
+                base = rebased
                 self.resources.setdefault(base, (node, pointer))
             for key in ("$anchor", "$dynamicAnchor"):  # a plain $ref may name either
                 anchor = node.get(key)
@@ -88,6 +87,13 @@ class Registry:
         return node, uri, doc_pointer + fragment
 
 
+def _rebased(node: dict[str, Any], base: str, pointer: str) -> str:
+    """The base URI inside ``node``: its ``$id`` resolved against ``base`` (not at the
+    root, whose ``$id`` is the document's own base already)."""
+    ident = node.get("$id")
+    return urldefrag(_join(base, ident))[0] if isinstance(ident, str) and pointer else base
+
+
 def _join(base: str, ref: str) -> str:
     """``urljoin`` that also keeps non-hierarchical bases (``urn:``) for fragments."""
     if not base:
@@ -120,9 +126,7 @@ def unrolled_size(registry: Registry, max_depth: int, cap: int) -> int:
             continue
         if not isinstance(node, dict):
             continue
-        ident = node.get("$id")
-        if isinstance(ident, str) and pointer:
-            base = urldefrag(_join(base, ident))[0]
+        base = _rebased(node, base, pointer)
         ref = node.get("$ref")
         if isinstance(ref, str):
             try:

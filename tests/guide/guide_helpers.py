@@ -1,10 +1,9 @@
-"""Small automata built by hand, schemas, and a seeded random walk for the guide tests."""
+"""Small automata built by hand and schemas for the guide tests."""
 
 from __future__ import annotations
 
 import functools
 import json
-import random
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -13,7 +12,6 @@ import numpy as np
 import structgen
 from structgen.automata.dfa import ByteDFA
 from structgen.automata.distance import bytes_to_accept
-from structgen.guide import Guide
 
 SCHEMAS = Path(__file__).resolve().parents[2] / "schemas"
 
@@ -121,17 +119,3 @@ def schema_names() -> list[str]:
 @functools.cache
 def grammar(name: str) -> structgen.Grammar:
     return structgen.compile(schema(name))
-
-
-def random_walk(guide: Guide, seed: int, max_steps: int = 10_000) -> list[int]:
-    """Pick uniformly among the allowed tokens until the guide is finished."""
-    rng = random.Random(seed)
-    tokens: list[int] = []
-    while not guide.is_finished():
-        allowed = guide.allowed_token_ids()
-        assert len(allowed), f"stuck in state {guide.state}"
-        token = int(allowed[rng.randrange(len(allowed))])
-        guide.advance(token)
-        tokens.append(token)
-        assert len(tokens) <= max_steps
-    return tokens

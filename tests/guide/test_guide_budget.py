@@ -7,11 +7,12 @@ import json
 import jsonschema
 import numpy as np
 import pytest
-from guide_helpers import grammar, random_walk, schema, schema_names, sequence_dfa
+from guide_helpers import grammar, schema, schema_names, sequence_dfa
 
 from structgen.errors import TokenBudgetError
 from structgen.guide import Guide
 from structgen.index import Vocabulary, build_index
+from structgen.testing import random_walk
 
 
 @pytest.fixture(scope="module")

@@ -7,10 +7,11 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
-from guide_helpers import grammar, random_walk
+from guide_helpers import grammar
 
 from structgen.guide import Guide
 from structgen.index import Vocabulary, build_index
+from structgen.testing import random_walk
 
 
 def test_thread_pool_over_one_index_matches_sequential() -> None:

@@ -16,12 +16,12 @@ from typing import Any
 import jsonschema
 import jsonschema.validators
 import pytest
-from guide_helpers import random_walk
 
 import structgen
 from structgen.errors import GrammarLimitError, TokenBudgetError
 from structgen.guide import Guide
 from structgen.index import Vocabulary
+from structgen.testing import random_walk
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMAS = sorted((ROOT / "schemas").glob("*.json"))
@@ -118,10 +118,14 @@ def test_state_budget_is_a_clean_error() -> None:
     # fails at an intermediate automaton, with the limit, the figure and the fix.
     schema = json.loads((ROOT / "schemas" / "invoice.json").read_text(encoding="utf-8"))
     with pytest.raises(GrammarLimitError) as info:
-        structgen.compile(schema, state_budget=STATE_BUDGET, timeout_s=TIMEOUT_S)
+        structgen.compile(schema, state_budget=STATE_BUDGET, timeout_s=TIMEOUT_S,
+                          recursion="unroll")
     assert info.value.limit == "state_budget"
     assert info.value.reached >= STATE_BUDGET
     assert "raise state_budget" in str(info.value)
+    # By default the $ref targets are then called on a stack instead, within the budget.
+    grammar = structgen.compile(schema, state_budget=STATE_BUDGET, timeout_s=TIMEOUT_S)
+    assert grammar.uses_stack and grammar.stats.states <= STATE_BUDGET
 
 
 @pytest.mark.parametrize("record", _records(), ids=lambda r: r["id"])

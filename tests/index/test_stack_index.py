@@ -18,6 +18,7 @@ from structgen.errors import TokenBudgetError
 from structgen.guide import Guide
 from structgen.index import StackIndex, Vocabulary
 from structgen.schema.validator import validator_for
+from structgen.testing import random_walk
 
 TREE = {
     "$defs": {"node": {
@@ -119,16 +120,7 @@ def test_random_walks_finish_valid_within_the_budget(
     index = grammar.index(llama3)
     validator = validator_for(schema)
     for seed in range(4):
-        rng = random.Random(seed)
-        guide = Guide(index, max_tokens=max_tokens)
-        tokens: list[int] = []
-        while not guide.is_finished():
-            allowed = guide.allowed_token_ids()
-            assert len(allowed), f"stuck at {guide.state}"
-            token = int(allowed[rng.randrange(len(allowed))])
-            guide.advance(token)
-            tokens.append(token)
-        assert len(tokens) <= max_tokens
+        tokens = random_walk(Guide(index, max_tokens=max_tokens), seed, max_steps=max_tokens)
         data = b"".join(llama3.token_bytes[t] or b"" for t in tokens if not index.is_eos(t))
         assert grammar.accepts(data), data
         assert validator.is_valid(json.loads(data)), data

@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
+import jsonschema
 import llama_cpp
 import outlines
 import torch
@@ -84,15 +86,8 @@ def test_outlines_llamacpp_model_switches_engine() -> None:
 def test_hf_generate_with_a_stack_grammar(random_llama3) -> None:
     """A recursive schema called on a stack: masks per stack configuration, inside
     ``model.generate``, batched; every row is a complete, valid tree within budget."""
-    tree = {
-        "$defs": {"node": {
-            "type": "object",
-            "properties": {"v": {"type": "integer"},
-                           "kids": {"type": "array", "items": {"$ref": "#/$defs/node"}}},
-            "required": ["v"], "additionalProperties": False,
-        }},
-        "$ref": "#/$defs/node",
-    }
+    tree = json.loads((Path(__file__).resolve().parents[2] / "schemas" / "tree_node.json")
+                      .read_text(encoding="utf-8"))
     grammar = structgen.compile(tree, recursion="stack")
     model, tokenizer = random_llama3.model, random_llama3.tokenizer
     processor = StructgenLogitsProcessor(
@@ -106,7 +101,8 @@ def test_hf_generate_with_a_stack_grammar(random_llama3) -> None:
         num_return_sequences=4, pad_token_id=random_llama3.pad_token_id,
         eos_token_id=sorted(random_llama3.vocab.eos_token_ids),
     )
+    validator = jsonschema.validators.validator_for(tree)(tree)
     for row in output[:, inputs["input_ids"].shape[1]:].tolist():
         text = random_llama3.decode([t for t in row if t != random_llama3.pad_token_id])
         assert grammar.accepts(text), text
-        assert isinstance(json.loads(text)["v"], int)
+        assert validator.is_valid(json.loads(text)), text
