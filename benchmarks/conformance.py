@@ -865,7 +865,11 @@ def main(argv: list[str] | None = None) -> int:
                              "a later file's outcome for the same engine and schema wins")
     parser.add_argument("--failures", action="store_true", help="list every wrong answer")
     parser.add_argument("--reasons", action="store_true", help="count why schemas failed")
+    parser.add_argument("--recursion", default="auto", choices=("auto", "unroll", "stack"),
+                        help="structgen's recursion option (stack: call every $ref target "
+                             "it can, a differential check of stack grammars)")
     args = parser.parse_args(argv)
+    STRUCTGEN_OPTIONS["recursion"] = args.recursion
 
     if args.from_json:
         return from_json(args)
