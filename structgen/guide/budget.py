@@ -16,9 +16,10 @@ allowed tokens ends — in an accepting state where only EOS is left, or by cons
 within ``max_tokens`` tokens, whatever the sampler picks.
 
 Over a grammar that calls modules on a stack (:class:`structgen.index.StackIndex`) the cost
-of a configuration is the symbols it still needs, each byte counted as a token of its own
-(an upper bound of the tokens): from a configuration with cost ``d > 0`` some single byte
-leads to one with cost ``d - 1``, so the same induction holds.
+of a configuration is a sum over its states of a per-state bound (the fewer of the tokens
+to the end of its module without calls and the bytes, each a token of its own, with
+calls): from a configuration with cost ``d > 0`` some allowed token leads to one with cost
+at most ``d - 1``, so the same induction holds.
 
 In an array whose string items must differ, the values written count too: there a token
 must also leave a cost (:meth:`structgen.index.unique_masks.UniqueMasks.cost`, the fewest

@@ -92,7 +92,7 @@ class PlainTokens:
 
     def fill(
         self, words: npt.NDArray[np.uint32], chain: list[int],
-        costs: npt.NDArray[np.int32] | None, limit: int,
+        costs: npt.NDArray[np.signedinteger] | None, limit: int,
     ) -> tuple[int, int]:
         """OR into ``words`` the plain tokens allowed where plain text of ``n`` characters
         leads to ``chain[n]`` (dead beyond the chain or at a negative entry): alive, and

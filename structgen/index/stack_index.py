@@ -15,10 +15,13 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from structgen.automata.compact import CompactDFA
+from structgen.automata.dfa import accept_distances
 from structgen.automata.stack import Configuration, StackDFA
 from structgen.index._jit import jit
+from structgen.index.distance import UNREACHABLE
 from structgen.index.plain import PlainTokens, TextChains, plain_tokens
-from structgen.index.token_index import MaskEntry
+from structgen.index.token_index import MaskEntry, TokenIndex
 from structgen.index.trie import vocabulary_trie
 from structgen.index.vocab_side import VocabularySide
 from structgen.index.vocabulary import Vocabulary
@@ -34,8 +37,9 @@ class StackIndex(VocabularySide):
     The same rules as :class:`~structgen.index.TokenIndex` (a token is allowed when all
     its bytes are; EOS exactly where the document is complete; a grammar special token
     when its symbol may follow), per configuration instead of per state. Budgets use
-    :meth:`cost`, the symbols still needed (each byte can be a token of its own), so a
-    budget may refuse a token a few tokens earlier than the exact token count would.
+    :meth:`cost`, a sum over the configuration's states of a per-state bound on the
+    tokens to the end of its module (:meth:`_budget_costs`): close to the exact count where
+    no call is needed on the way, in symbols where one is.
     Thread-safe; many guides may share one index.
     """
 
@@ -46,7 +50,10 @@ class StackIndex(VocabularySide):
                          n_symbols=dfa.n_symbols, max_cached_masks=max_cached_masks)
         self._byte_class = np.ascontiguousarray(dfa.class_of[:256])
         self._returns = dfa.returns.astype(np.uint8)
-        self._costs = dfa.bytes_to_accept.astype(np.int64)
+        # Per state, what budgets plan with (:meth:`_budget_costs`, made when a budget
+        # first asks); masks without a limit use the symbols still needed until then.
+        self._byte_costs = dfa.bytes_to_accept.astype(np.int64)
+        self._token_costs: npt.NDArray[np.int64] | None = None
         rows = dfa.transitions.rows
         # Bytes some transition takes (offsets of live moves are far above DEAD).
         used = {b for b in range(256) if (rows[:, self._byte_class[b]] > -(1 << 30)).any()}
@@ -75,9 +82,10 @@ class StackIndex(VocabularySide):
         return self.dfa.is_accepting(config)
 
     def cost(self, config: Configuration, *, exact: bool = False) -> int:
-        """Tokens still needed to finish from ``config``, EOS not counted: an upper bound
-        (the symbols still needed) that some allowed token lowers by one. ``exact`` is
-        accepted for symmetry with :meth:`TokenIndex.cost` and changes nothing.
+        """Tokens still needed to finish from ``config``, EOS not counted: the sum over its
+        states of :meth:`_budget_costs`, an upper bound that some allowed token lowers by
+        one. ``exact`` is accepted for symmetry with :meth:`TokenIndex.cost` and changes
+        nothing.
 
         Raises
         ------
@@ -85,13 +93,7 @@ class StackIndex(VocabularySide):
             If the vocabulary lacks a single-byte token for a byte the grammar may need:
             then the bound does not hold.
         """
-        missing = self._missing_bytes
-        if missing:
-            raise ValueError(
-                "budgets over a grammar with calls need a token for each byte; this "
-                f"vocabulary has none for {sorted(missing)[:8]}"
-            )
-        return self.dfa.cost(config)
+        return int(self._budget_costs()[list(config)].sum())
 
     def entry(self, config: Configuration, limit: int | None = None) -> MaskEntry:
         """The mask of ``config`` (a non-EOS token only if it leads to a configuration
@@ -102,7 +104,12 @@ class StackIndex(VocabularySide):
             return whole[0]
         if limit is not None and (found := self._limited.get((config, limit))) is not None:
             return found
-        words, n_text, ceiling = self._compute(config, _UNLIMITED if limit is None else limit)
+        costs = self._token_costs if limit is None else self._budget_costs()
+        words, n_text, ceiling = self._compute(
+            config, _UNLIMITED if limit is None else limit,
+            self._byte_costs if costs is None else costs)
+        if costs is None:
+            ceiling = _UNLIMITED  # in symbols, not what budgets plan with: no limit may reuse it
         result = MaskEntry(words, n_text)
         with self._lock:
             if limit is None or ceiling <= limit:
@@ -153,35 +160,64 @@ class StackIndex(VocabularySide):
         plain = plain_tokens(self.vocab, self._trie)
         return plain, TextChains(self.dfa.transitions, self._byte_class, plain.longest)
 
-    def _compute(self, config: Configuration,
-                 limit: int) -> tuple[npt.NDArray[np.uint32], int, int]:
+    def _budget_costs(self) -> npt.NDArray[np.int64]:
+        """Per state, the fewer of two bounds on the tokens to the end of its module: the
+        symbols (a call counting its callee's shortest value), and the tokens when no
+        call is needed (:meth:`TokenIndex.tokens_to_accept` of the modules' table, whose
+        tokens never call or return midway, with the modules' ends accepting). Each
+        keeps some allowed token lowering it by one, so their minimum does.
+
+        Raises
+        ------
+        ValueError
+            If the vocabulary lacks a single-byte token for a byte the grammar may need.
+        """
+        if self._token_costs is not None:
+            return self._token_costs
+        if self._missing_bytes:
+            raise ValueError(
+                "budgets over a grammar with calls need a token for each byte; this "
+                f"vocabulary has none for {sorted(self._missing_bytes)[:8]}"
+            )
+        dfa = self.dfa
+        ends = dfa.accepting | dfa.returns
+        local = CompactDFA(dfa.transitions, ends, dfa.class_of,
+                           accept_distances(dfa.transitions.dense(), ends))
+        tokens = TokenIndex(local, self.vocab, special_tokens=self.special_tokens)
+        found = tokens.tokens_to_accept().astype(np.int64)
+        costs = np.minimum(np.where(found == UNREACHABLE, _UNLIMITED, found), self._byte_costs)
+        with self._lock:
+            self._token_costs = costs
+        return costs
+
+    def _compute(self, config: Configuration, limit: int,
+                 costs: npt.NDArray[np.int64]) -> tuple[npt.NDArray[np.uint32], int, int]:
         """(words, non-EOS count, max cost over live tokens) by one trie walk. Inside
         string text the plain tokens come from bitsets, as in
         :meth:`TokenIndex._compute`: they never leave the string, so never call or return."""
         words = np.zeros(self.n_words, dtype=np.uint32)
         below = np.asarray(config[:-1], dtype=np.int64)
         below_cost = np.zeros(below.shape[0] + 1, dtype=np.int64)
-        np.cumsum(self._costs[below], out=below_cost[1:])
+        np.cumsum(costs[below], out=below_cost[1:])
         plain, chains = self._plain
         chain = chains(config[-1])
         trie, table = (self._trie if chain is None else plain.rest), self.dfa.transitions
         n_text, ceiling = _stack_kernel(
             trie.label, trie.end, trie.token_ptr, trie.token_ids, trie.max_depth,
             table.row_of, table.rows, self._byte_class, self.dfa.call_start,
-            self.dfa.call_return, self._returns, self._costs, below, below_cost,
+            self.dfa.call_return, self._returns, costs, below, below_cost,
             config[-1], limit, words,
         )
         if chain is not None:
             base = int(below_cost[-1])  # plain text keeps every frame below
-            allowed, top = plain.fill(words, chain, self.dfa.bytes_to_accept,
-                                      min(limit - base, _UNLIMITED))
+            allowed, top = plain.fill(words, chain, costs, min(limit - base, _UNLIMITED))
             n_text += allowed
             ceiling = max(ceiling, top + base if top >= 0 else -1)
         for token_id, symbol in self._special_symbol.items():
             target = self.dfa.walk([symbol], config)
             if target is None:
                 continue
-            cost = self.dfa.cost(target)
+            cost = int(costs[list(target)].sum())
             ceiling = max(ceiling, cost)
             if cost <= limit:
                 words[token_id >> 5] |= np.uint32(1 << (token_id & 31))
