@@ -63,25 +63,16 @@ class StackDFA(TableSizes):
     call_return: npt.NDArray[np.int32]
     class_of: npt.NDArray[np.int32]
     bytes_to_accept: npt.NDArray[np.int32] = field(repr=False)
-    module_starts: npt.NDArray[np.int32] = field(repr=False)
-    counters: None = None
-    unique: None = None
+    n_modules: int
+    """The main document's and the called ones."""
 
     start: Configuration = (0,)
-
-    @property
-    def n_modules(self) -> int:
-        return int(self.module_starts.shape[0])
 
     @property
     def nbytes(self) -> int:
         return int(self.transitions.nbytes + self.accepting.nbytes + self.returns.nbytes
                    + self.call_start.nbytes + self.call_return.nbytes + self.class_of.nbytes
-                   + self.bytes_to_accept.nbytes + self.module_starts.nbytes)
-
-    def step(self, config: Configuration, symbol: int) -> Configuration | None:
-        """The configuration after ``symbol``, or None if the grammar forbids it."""
-        return self.walk([symbol], config)
+                   + self.bytes_to_accept.nbytes)
 
     def walk(self, symbols: bytes | Sequence[int],
              config: Configuration = (0,)) -> Configuration | None:
@@ -175,7 +166,7 @@ def join(dfas: Sequence[ByteDFA | None], n_plain: int) -> StackDFA | None:
         call_return,
         class_of,
         costs.astype(np.int32),
-        offset[offset >= 0].astype(np.int32),
+        len(present),
     )
 
 

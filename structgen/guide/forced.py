@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from structgen.automata.compact import CompactTable
 from structgen.automata.stack import Configuration
@@ -23,9 +24,6 @@ def forced_symbols(index: TokenIndex | StackIndex, state: Any) -> list[int]:
     """The symbols the grammar forces from ``state``: while the state is not accepting and
     exactly one symbol (a byte, or a grammar special token the vocabulary has) keeps the
     DFA alive, that symbol. Stops at accepting states, where EOS is another way on."""
-    if isinstance(index, StackIndex):
-        return _forced_on_stack(index, state)
-    transitions = index.dfa.transitions
     class_of = index.dfa.class_of
     class_sizes = np.bincount(np.asarray(class_of[:256]), minlength=index.dfa.n_classes)
     first_byte = np.full(index.dfa.n_classes, -1, dtype=np.int64)
@@ -34,46 +32,30 @@ def forced_symbols(index: TokenIndex | StackIndex, state: Any) -> list[int]:
     specials = sorted(set(index.special_token_symbols.values()))
     run: list[int] = []
     while not index.is_accepting(state) and len(run) < _MAX_RUN:
-        row = transitions.targets(state)
-        live = np.flatnonzero(row >= 0)
-        live_specials = [s for s in specials if row[class_of[s]] >= 0]
+        live = _live_classes(index, state)
+        live_specials = [s for s in specials if live[class_of[s]]]
         n_bytes = int(class_sizes[live].sum())
         if n_bytes + len(live_specials) != 1:
             break
         if live_specials:
             symbol = live_specials[0]
         else:
-            symbol = next(int(first_byte[c]) for c in live if class_sizes[c])
+            symbol = next(int(first_byte[c]) for c in np.flatnonzero(live) if class_sizes[c])
         run.append(symbol)
-        state = int(row[class_of[symbol]])
+        state = index.dfa.walk([symbol], state)
     return run
 
 
-def _forced_on_stack(index: StackIndex, config: Configuration) -> list[int]:
-    """:func:`forced_symbols` over a stack configuration: the symbols that the current
-    state, or the module it calls, may take."""
-    dfa = index.dfa
-    class_of = dfa.class_of
-    bytes_of: dict[int, list[int]] = {}
-    for byte in range(256):
-        bytes_of.setdefault(int(class_of[byte]), []).append(byte)
-    specials = sorted(set(index.special_token_symbols.values()))
-    run: list[int] = []
-    while not dfa.is_accepting(config) and len(run) < _MAX_RUN:
-        top = config[-1]
-        rows = [dfa.transitions.targets(top)]
-        if dfa.call_start[top] >= 0:
-            rows.append(dfa.transitions.targets(int(dfa.call_start[top])))
-        live = {c for row in rows for c in np.flatnonzero(row >= 0).tolist()}
-        symbols = [b for c in sorted(live) for b in bytes_of.get(c, ())]
-        symbols += [s for s in specials if int(class_of[s]) in live]
-        if len(symbols) != 1:
-            break
-        run.append(symbols[0])
-        after = dfa.walk(symbols, config)
-        assert after is not None  # a live symbol
-        config = after
-    return run
+def _live_classes(index: TokenIndex | StackIndex, state: Any) -> npt.NDArray[np.bool_]:
+    """Per class, whether it keeps the automaton alive: a move of the state, or on a stack
+    of the state's own or of the module it calls."""
+    table = index.dfa.transitions
+    if not isinstance(index, StackIndex):
+        return table.targets(state) >= 0
+    top = state[-1]
+    live = table.targets(top) >= 0
+    callee = int(index.dfa.call_start[top])
+    return live | (table.targets(callee) >= 0) if callee >= 0 else live
 
 
 def split_forced(

@@ -54,10 +54,6 @@ class StackIndex(VocabularySide):
         # first asks); masks without a limit use the symbols still needed until then.
         self._byte_costs = dfa.bytes_to_accept.astype(np.int64)
         self._token_costs: npt.NDArray[np.int64] | None = None
-        rows = dfa.transitions.rows
-        # Bytes some transition takes (offsets of live moves are far above DEAD).
-        used = {b for b in range(256) if (rows[:, self._byte_class[b]] > -(1 << 30)).any()}
-        self._missing_bytes = used - self._single_bytes
         # Per configuration its whole mask and the largest cost a live token leads to (a
         # limit at or above it filters nothing); masks under smaller limits apart.
         self._masks: dict[Configuration, tuple[MaskEntry, int]] = {}
@@ -174,12 +170,15 @@ class StackIndex(VocabularySide):
         """
         if self._token_costs is not None:
             return self._token_costs
-        if self._missing_bytes:
+        dfa = self.dfa
+        # Bytes some transition takes (offsets of live moves are far above DEAD).
+        rows = dfa.transitions.rows
+        used = {b for b in range(256) if (rows[:, self._byte_class[b]] > -(1 << 30)).any()}
+        if missing := used - self._single_bytes:
             raise ValueError(
                 "budgets over a grammar with calls need a token for each byte; this "
-                f"vocabulary has none for {sorted(self._missing_bytes)[:8]}"
+                f"vocabulary has none for {sorted(missing)[:8]}"
             )
-        dfa = self.dfa
         ends = dfa.accepting | dfa.returns
         local = CompactDFA(dfa.transitions, ends, dfa.class_of,
                            accept_distances(dfa.transitions.dense(), ends))
@@ -260,22 +259,20 @@ def _stack_kernel(  # type: ignore[no-untyped-def]
         n = n_pushed[d - 1]
         paid = pushed_cost[d - 1]
         q = s + flat[(row_of[s] if shared else s) * n_classes + cls]
-        if q < 0:
+        called = q < 0 and call_start[s] >= 0
+        if called:
             callee = call_start[s]
-            if callee >= 0:
-                q = callee + flat[(row_of[callee] if shared else callee) * n_classes + cls]
-            if q < 0:
-                i = end[i]
-                continue
-            for k in range(n):
-                pushed[d, k] = pushed[d - 1, k]
+            q = callee + flat[(row_of[callee] if shared else callee) * n_classes + cls]
+        if q < 0:
+            i = end[i]
+            continue
+        for k in range(n):
+            pushed[d, k] = pushed[d - 1, k]
+        if called:
             back = call_return[s]
             pushed[d, n] = back
             n += 1
             paid += costs[back]
-        else:
-            for k in range(n):
-                pushed[d, k] = pushed[d - 1, k]
         standing = kept[d - 1]
         dead = False
         while returns[q]:

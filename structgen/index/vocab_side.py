@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import threading
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from functools import cached_property
 from typing import Any
@@ -24,7 +25,7 @@ from structgen.index.vocabulary import Vocabulary
 __all__ = ["VocabularySide"]
 
 
-class VocabularySide:
+class VocabularySide(ABC):
     """EOS ids and their bits, the vocabulary tokens that spell the grammar's special
     symbols (``256 + i`` for ``special_tokens[i]``, below ``n_symbols``), the byte trie,
     and the lock and bound of the mask caches. Subclasses provide ``dfa`` and ``entry``."""
@@ -75,8 +76,9 @@ class VocabularySide:
         """Vocabulary special token id -> DFA symbol (``256 + i``), for the grammar's specials."""
         return dict(self._special_symbol)
 
+    @abstractmethod
     def entry(self, state: Any, limit: int | None = None) -> Any:
-        raise NotImplementedError
+        """The mask of ``state`` under ``limit`` with its non-EOS token count."""
 
     def mask(self, state: Any, *, limit: int | None = None) -> npt.NDArray[np.uint32]:
         """The allowed tokens in ``state`` as a read-only packed bitset.

@@ -393,9 +393,10 @@ class _Normalizer:
         self.validator = validator_for(root)
         # anyOf options standing for several options at once: id -> (schema, the options)
         self.together: dict[int, tuple[Any, tuple[Ref, ...]]] = {}
-        # With options.calls: the $ref targets called as modules (id -> (module, target)),
-        # and whether a target's values are objects or arrays only (id -> answer).
-        self.called: dict[int, tuple[int, Ref]] = {}
+        # With options.calls: the $ref targets called as modules (id -> module, and each
+        # module's target), and whether a target's values are objects or arrays only.
+        self.called: dict[int, int] = {}
+        self.call_targets: list[Ref] = []
         self.callable: dict[int, bool] = {}
 
     # -- bookkeeping ----------------------------------------------------------------
@@ -448,15 +449,11 @@ class _Normalizer:
             return
         if not isinstance(schema, dict):
             raise SchemaError("expected a schema (object or boolean)", pointer=pointer)
-        ident = schema.get("$id")
-        if isinstance(ident, str) and pointer and not self.legacy:
-            base = urldefrag(urljoin(base, ident))[0]
+        base = self._base_in(schema, base, pointer)
         if "$ref" in schema:
             if not isinstance(schema["$ref"], str):  # draft-04's metaschema lets any type by
                 raise SchemaError("$ref must be a string", pointer=f"{pointer}/$ref")
-            target = self.registry.resolve(schema["$ref"], base, f"{pointer}/$ref")
-            if isinstance(target[0], dict) and not _checked_by_metaschema(target[2]):
-                _check_metaschema(target[0], self.root, target[2])
+            target = self._target(schema["$ref"], base, pointer)
             key = id(target[0])
             if key in chain:
                 raise SchemaError(
@@ -1322,25 +1319,36 @@ class _Normalizer:
             return None
         if not self.legacy and any(k != "$ref" and k not in _ANNOTATIONS for k in schema):
             return None
-        ident = schema.get("$id")
-        if isinstance(ident, str) and pointer and not self.legacy:
-            base = urldefrag(urljoin(base, ident))[0]
-        target = self.registry.resolve(schema["$ref"], base, f"{pointer}/$ref")
+        target = self._target(schema["$ref"], self._base_in(schema, base, pointer), pointer)
         key = id(target[0])
         if key not in self.callable:
             self.callable[key] = self._self_delimiting(target)
         if not self.callable[key]:
             return None
         if key not in self.called:
-            self.called[key] = (len(self.called), target)
-        return ir.Call(self.called[key][0])
+            self.called[key] = len(self.call_targets)
+            self.call_targets.append(target)
+        return ir.Call(self.called[key])
+
+    def _base_in(self, schema: dict, base: str, pointer: str) -> str:
+        """The base URI inside ``schema``: its own ``$id`` (not at the root, and not in
+        legacy drafts, where ``$id`` beside ``$ref`` is ignored) against ``base``."""
+        ident = schema.get("$id")
+        if isinstance(ident, str) and pointer and not self.legacy:
+            return urldefrag(urljoin(base, ident))[0]
+        return base
+
+    def _target(self, ref: str, base: str, pointer: str) -> Ref:
+        """What the ``$ref`` at ``pointer`` names, checked against the metaschema once."""
+        target = self.registry.resolve(ref, base, f"{pointer}/$ref")
+        if isinstance(target[0], dict) and not _checked_by_metaschema(target[2]):
+            _check_metaschema(target[0], self.root, target[2])
+        return target
 
     def _self_delimiting(self, target: Ref) -> bool:
         """Whether ``target`` only admits objects and arrays (by its ``type``)."""
         if not isinstance(target[0], dict):
             return False
-        if not _checked_by_metaschema(target[2]):
-            _check_metaschema(target[0], self.root, target[2])
         active, self.active = self.active, {}
         cut = len(self.cut_recursion)
         try:
@@ -1353,9 +1361,8 @@ class _Normalizer:
     def modules(self) -> tuple[ir.Node, ...]:
         """Normalize every called target once (calls found meanwhile join the queue)."""
         nodes: list[ir.Node] = []
-        while len(nodes) < len(self.called):
-            target = next(t for i, t in self.called.values() if i == len(nodes))
-            nodes.append(self.node(target))
+        while len(nodes) < len(self.call_targets):
+            nodes.append(self.node(self.call_targets[len(nodes)]))
         return tuple(nodes)
 
     @staticmethod

@@ -128,16 +128,19 @@ def unrolled_size(registry: Registry, max_depth: int, cap: int) -> int:
             continue
         base = _rebased(node, base, pointer)
         ref = node.get("$ref")
-        if isinstance(ref, str):
-            try:
-                target = registry.resolve(ref, base, pointer)
-            except SchemaError:
-                target = None
-            key = id(target[0]) if target is not None else 0
-            if target is not None and active.get(key, 0) < max_depth:
-                active[key] = active.get(key, 0) + 1
-                stack += [key, target]
+        target = _resolved(registry, ref, base, pointer) if isinstance(ref, str) else None
+        if target is not None and active.get(key := id(target[0]), 0) < max_depth:
+            active[key] = active.get(key, 0) + 1
+            stack += [key, target]
         for key, value in node.items():
             if key not in _NOT_SCHEMAS and key not in ("$defs", "definitions"):
                 stack.append((value, base, f"{pointer}/{_escape(key)}"))
     return seen
+
+
+def _resolved(registry: Registry, ref: str, base: str, pointer: str) -> Resolved | None:
+    """What ``ref`` names, or None where it does not resolve (normalizing says why)."""
+    try:
+        return registry.resolve(ref, base, pointer)
+    except SchemaError:
+        return None
